@@ -1,0 +1,213 @@
+"""Articles: their blocks, their plain-text body and the revisions of that body (SPEC §3)."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+class BlockKind(models.TextChoices):
+    PARAGRAPH = "paragraph", "Paragraph"
+    HEADING = "heading", "Heading"
+    PHOTO_CREDIT = "photo_credit", "Photo credit"
+
+
+@dataclass(frozen=True)
+class BlockText:
+    """A block as the importer or an editor hands it over, before it is stored."""
+
+    kind: str
+    text: str
+
+
+def body_from_blocks(blocks: Sequence[BlockText]) -> str:
+    """The article body of SPEC §3: the blocks' text joined by a blank line."""
+    return BLOCK_SEPARATOR.join(block.text for block in blocks)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def with_annotation_count(self) -> "ArticleQuerySet":
+        return self.annotate(annotation_count=models.Count("annotations"))
+
+
+class Article(models.Model):
+    source_id = models.CharField(
+        "source id", max_length=200, unique=True, help_text="The seed file's name without .txt."
+    )
+    date = models.DateField()
+    title = models.CharField(max_length=500)
+    body = models.TextField(
+        editable=False, help_text="The blocks' text joined by a blank line; offsets count into it."
+    )
+    content_hash = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="SHA-256 of the imported content."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["body"])
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "title"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(source_id=""), name="article_source_id_set"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("article_detail", args=[self.source_id])
+
+    def blocks_with_starts(self, blocks: Sequence["Block"] | None = None) -> Iterator[tuple["Block", int]]:
+        """Each block with the offset in `body` where its text starts.
+
+        Costs one query unless `blocks` (already fetched, in order) is given.
+        """
+        start = 0
+        for block in self.blocks.all() if blocks is None else blocks:
+            yield block, start
+            start += len(block.text) + len(BLOCK_SEPARATOR)
+
+    @transaction.atomic
+    def replace_content(
+        self,
+        *,
+        date,
+        title: str,
+        blocks: Sequence[BlockText],
+        content_hash: str = "",
+        changed_by=None,
+        origin: str = "import",
+    ) -> "ArticleRevision | None":
+        """Store new text for a saved article; keep the old body as a revision and re-anchor.
+
+        Returns the revision written when the body changed (its `anchoring_report` says what
+        happened to the annotations), or None when only the title, date or hash changed.
+        Runs in one transaction with the article row locked, so an annotation created
+        meanwhile cannot slip in against the old body.
+        """
+        from annotations.anchoring import reanchor_article
+
+        locked = Article.objects.select_for_update().get(pk=self.pk)
+        old_body = locked.body
+        new_body = body_from_blocks(blocks)
+        self.date, self.title, self.content_hash = date, title, content_hash or self.content_hash
+        revision = None
+        if new_body != old_body:
+            revision = ArticleRevision.objects.create(
+                article=self,
+                title=locked.title,
+                date=locked.date,
+                body=old_body,
+                changed_by=changed_by,
+                origin=origin,
+            )
+            self.body = new_body
+            self.blocks.all().delete()
+            Block.objects.bulk_create(
+                Block(article=self, position=i, kind=b.kind, text=b.text)
+                for i, b in enumerate(blocks)
+            )
+            report = reanchor_article(self, old_body)
+            revision.anchoring_report = report.as_dict()
+            revision.summary = revision_summary(old_body, new_body)
+            revision.save(update_fields=["anchoring_report", "summary"])
+        self.save()
+        return revision
+
+    @classmethod
+    @transaction.atomic
+    def create_with_blocks(
+        cls, *, source_id: str, date, title: str, blocks: Sequence[BlockText], content_hash: str = ""
+    ) -> "Article":
+        article = cls.objects.create(
+            source_id=source_id,
+            date=date,
+            title=title,
+            body=body_from_blocks(blocks),
+            content_hash=content_hash,
+        )
+        Block.objects.bulk_create(
+            Block(article=article, position=i, kind=b.kind, text=b.text) for i, b in enumerate(blocks)
+        )
+        return article
+
+
+class Block(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="blocks")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=BlockKind.choices, default=BlockKind.PARAGRAPH)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "position"], name="block_unique_position"),
+            models.CheckConstraint(condition=~models.Q(text=""), name="block_text_set"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.position}"
+
+
+class RevisionOrigin(models.TextChoices):
+    IMPORT = "import", "Import"
+    ADMIN = "admin", "Admin edit"
+    API = "api", "API"
+    OTHER = "other", "Other"
+
+
+class ArticleRevision(models.Model):
+    """An article's body as it was before a change, so nothing an annotation pointed at is lost."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=500)
+    date = models.DateField()
+    body = models.TextField(help_text="The body before this change.")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    origin = models.CharField(max_length=10, choices=RevisionOrigin.choices)
+    created = models.DateTimeField(auto_now_add=True)
+    summary = models.CharField(max_length=300, blank=True)
+    anchoring_report = models.JSONField(
+        default=dict, blank=True, help_text="Counts of kept / moved / fuzzy / orphaned annotations."
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        get_latest_by = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.article} — {self.created:%Y-%m-%d %H:%M}"
+
+
+def revision_summary(old_body: str, new_body: str) -> str:
+    """A one-line, human summary of how a body changed, in paragraphs and characters."""
+    import difflib
+
+    old_blocks, new_blocks = old_body.split(BLOCK_SEPARATOR), new_body.split(BLOCK_SEPARATOR)
+    added = removed = changed = 0
+    matcher = difflib.SequenceMatcher(a=old_blocks, b=new_blocks, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "insert":
+            added += j2 - j1
+        elif tag == "delete":
+            removed += i2 - i1
+        elif tag == "replace":
+            common = min(i2 - i1, j2 - j1)
+            changed += common
+            added += (j2 - j1) - common
+            removed += (i2 - i1) - common
+    parts = [f"{n} block{'s' if n != 1 else ''} {what}" for n, what in
+             ((added, "added"), (removed, "removed"), (changed, "changed")) if n]
+    delta = len(new_body) - len(old_body)
+    parts.append(f"{delta:+d} characters")
+    return ", ".join(parts)

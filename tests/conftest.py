@@ -1,0 +1,88 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from . import factories
+
+# The test servers speak plain HTTP and serve static files through the finders, not a
+# collectstatic manifest (see settings.STATIC_MANIFEST). Set before any handler is built.
+settings.SECURE_SSL_REDIRECT = False
+settings.SESSION_COOKIE_SECURE = False
+settings.CSRF_COOKIE_SECURE = False
+settings.SECURE_HSTS_SECONDS = 0
+settings.WHITENOISE_USE_FINDERS = True
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The ORM is used next to Playwright's sync API, which runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which(CHROMIUM) or os.environ.get("CI"):
+        return  # in CI a missing browser must fail loudly, not skip
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (make test installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def viewer(db):
+    """Signed in, outside the Editors group: reads and exports only."""
+    return factories.UserFactory(username="viewer")
+
+
+@pytest.fixture
+def editor(db):
+    return factories.EditorFactory(username="editor")
+
+
+@pytest.fixture
+def other_editor(db):
+    return factories.EditorFactory(username="other_editor")
+
+
+@pytest.fixture
+def staff(db):
+    return factories.StaffFactory(username="staff")
+
+
+@pytest.fixture
+def article(db):
+    return factories.ArticleFactory(source_id="council_budget", title="Council budget row")
+
+
+@pytest.fixture
+def claim(db):
+    return factories.tag("claim")
+
+
+@pytest.fixture
+def figure(db):
+    return factories.tag("figure")
+
+
+@pytest.fixture
+def rebuttal(db):
+    return factories.tag("rebuttal")

@@ -1,0 +1,62 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+
+from newsroom.settings import BASE_DIR, database_from_url, envbool
+
+
+def test_it_parses_a_postgres_url():
+    db = database_from_url("postgres://user:p%40ss@db.example:6543/news")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "user", "p@ss", "db.example", "6543", "news")
+
+
+def test_it_parses_sqlite_urls():
+    assert database_from_url("sqlite:///db.sqlite3")["NAME"] == str(BASE_DIR / "db.sqlite3")
+    assert database_from_url("sqlite:////tmp/x.db")["NAME"] == "/tmp/x.db"
+
+
+def test_it_refuses_an_unknown_database_scheme():
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("mysql://localhost/x")
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("1", True), ("true", True), ("YES", True), ("on", True),
+    ("0", False), ("false", False), ("", False), ("maybe", False),
+])
+def test_it_reads_booleans_like_spec_5(monkeypatch, value, expected):
+    monkeypatch.setenv("X_FLAG", value)
+    assert envbool("X_FLAG") is expected
+
+
+def test_it_has_a_strict_csp_without_unsafe_inline():
+    csp = django_settings.SECURE_CSP
+    assert "'unsafe-inline'" not in str(csp)
+    assert "'self'" in str(csp["script-src"])
+
+
+def run_check_deploy(**env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR, env={**base, **env}, capture_output=True, text=True,
+    )
+
+
+def test_it_passes_check_deploy_with_production_settings():
+    result = run_check_deploy(DJANGO_SECRET_KEY="k" * 20 + "x9Fq2Lr8Zt4Wv6Yp1Nc3Hb5Jd7Mg0Se",
+                              DJANGO_ALLOWED_HOSTS="news.example.org")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_flags_a_missing_secret_key_in_check_deploy():
+    result = run_check_deploy(DJANGO_ALLOWED_HOSTS="news.example.org")
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
