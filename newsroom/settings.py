@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # For its bundled Swagger UI files (the API docs page is served from our static files).
+    "ninja",
     "simple_history",
     "axes",
     "newsroom",
@@ -192,6 +194,10 @@ SECURE_HSTS_PRELOAD = HTTPS
 if envbool("DJANGO_BEHIND_PROXY"):
     # Only trust X-Forwarded-Proto when a proxy we control sets it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The site's public address, for absolute URLs written where there is no request to ask (the
+# JSON-LD export of `manage.py export_annotations --format jsonld`): annotation and article ids.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Annotation limits (SPEC §10).
 ANNOTATION_NOTE_MAX_LENGTH = 5000
