@@ -1,0 +1,325 @@
+"""Annotations as W3C Web Annotation JSON-LD (SPEC §8), and back.
+
+https://www.w3.org/TR/annotation-model/ in the compact form its context defines: the tag is a
+`TextualBody` with purpose `tagging`, the note one with purpose `commenting`, the target the
+article's page with a `TextQuoteSelector` and a `TextPositionSelector` (code points, end
+exclusive, as stored: SPEC §4).
+
+Plain functions, no HTTP: the API (absolute URLs from the request) and the export command
+(absolute URLs from `settings.SITE_URL`) share them through `Links`.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+
+from newsroom.models import Article
+
+from .models import Annotation, AnnotationError, Tag
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+# The media type the Web Annotation Protocol names for this representation.
+MEDIA_TYPE = f'application/ld+json; profile="{CONTEXT}"'
+
+TAGGING = "tagging"
+COMMENTING = "commenting"
+QUOTE_SELECTOR = "TextQuoteSelector"
+POSITION_SELECTOR = "TextPositionSelector"
+
+# Items per chunk of a streamed collection: big enough that the per-chunk overhead vanishes,
+# small enough that memory stays flat.
+STREAM_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute URLs for the ids of annotations, articles and collections.
+
+    `base` is `scheme://host[:port]` without a trailing slash.
+    """
+
+    base: str
+
+    @classmethod
+    def for_request(cls, request) -> "Links":
+        return cls(request.build_absolute_uri("/").rstrip("/"))
+
+    @classmethod
+    def for_site(cls) -> "Links":
+        return cls(settings.SITE_URL.rstrip("/"))
+
+    def absolute(self, path: str) -> str:
+        return self.base + path
+
+    def annotation(self, annotation_id: int) -> str:
+        return self.absolute(reverse("api:annotation", args=[annotation_id]))
+
+    def article_page(self, source_id: str) -> str:
+        return self.absolute(reverse("article_detail", args=[source_id]))
+
+    def article_api(self, source_id: str) -> str:
+        return self.absolute(reverse("api:article", args=[source_id]))
+
+    def article_annotations(self, source_id: str) -> str:
+        return self.absolute(reverse("api:article_annotations", args=[source_id]))
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, to the second, as the Web Annotation examples write it."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def creator_of(user) -> dict | None:
+    if user is None:
+        return None  # the author's account was deleted; the annotation stays
+    return {"type": "Person", "nickname": user.get_username(), "name": user.get_full_name() or user.get_username()}
+
+
+def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool = True) -> dict:
+    """One annotation as a Web Annotation.
+
+    Needs `annotation.article`, `.tag` and `.author` loaded (select_related) to cost no query.
+    `context=False` leaves out `@context` for an annotation embedded in a page or collection,
+    which carries it once for all its items.
+
+    `motivation` is always `tagging`: every annotation here exists to tag a passage; a note is
+    a second body whose own `purpose` (`commenting`) says what it is. `status` is our
+    extension: `anchored`, or `fuzzy` (the position points at near-matching words awaiting
+    review; `exact` keeps the original words) or `orphaned` (no place found in the current
+    text; the position is the last known one), SPEC §3-4.
+    """
+    bodies = [
+        {"type": "TextualBody", "purpose": TAGGING, "value": annotation.tag.slug, "format": "text/plain"}
+    ]
+    if annotation.note:
+        bodies.append(
+            {"type": "TextualBody", "purpose": COMMENTING, "value": annotation.note, "format": "text/plain"}
+        )
+    data = {
+        "@context": CONTEXT,
+        "id": links.annotation(annotation.pk),
+        "type": "Annotation",
+        "motivation": TAGGING,
+        "body": bodies,
+        "target": {
+            "source": links.article_page(annotation.article.source_id),
+            "selector": [
+                {
+                    "type": QUOTE_SELECTOR,
+                    "exact": annotation.quote,
+                    "prefix": annotation.prefix,
+                    "suffix": annotation.suffix,
+                },
+                {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end},
+            ],
+        },
+        "creator": creator_of(annotation.author),
+        "created": timestamp(annotation.created),
+        "modified": timestamp(annotation.modified),
+        "status": annotation.status,
+    }
+    if data["creator"] is None:
+        del data["creator"]
+    if not context:
+        del data["@context"]
+    return data
+
+
+def annotation_page(
+    annotations: Iterable[Annotation],
+    links: Links,
+    *,
+    page_id: str,
+    collection_id: str,
+    label: str,
+    total: int,
+    start_index: int,
+    first: str,
+    last: str,
+    next_page: str | None = None,
+    prev_page: str | None = None,
+) -> dict:
+    """An `AnnotationPage` of a paged `AnnotationCollection` (model §5.2).
+
+    `next`/`prev` are left out, not null, where there is no such page: the model allows only a
+    URI there.
+    """
+    page = {
+        "@context": CONTEXT,
+        "id": page_id,
+        "type": "AnnotationPage",
+        "partOf": {
+            "id": collection_id,
+            "type": "AnnotationCollection",
+            "label": label,
+            "total": total,
+            "first": first,
+            "last": last,
+        },
+        "startIndex": start_index,
+        "items": [annotation_to_jsonld(a, links, context=False) for a in annotations],
+    }
+    if next_page:
+        page["next"] = next_page
+    if prev_page:
+        page["prev"] = prev_page
+    return page
+
+
+def export_queryset(article: Article | None = None):
+    """What the JSON-LD export writes, in one query streamed from the database.
+
+    The article's body is deferred: joined into every row it would be copied once per
+    annotation.
+    """
+    annotations = Annotation.objects.with_related().defer("article__body")
+    if article is not None:
+        annotations = annotations.filter(article=article)
+    return annotations.order_by("article__source_id", "start", "end", "id").iterator(chunk_size=1000)
+
+
+def collection_chunks(
+    annotations: Iterable[Annotation], links: Links, *, collection_id: str, label: str
+) -> Iterator[str]:
+    """One `AnnotationCollection` with every annotation in its embedded first page, as JSON text.
+
+    A generator, so an export of any size streams in flat memory. `total` is written last,
+    counted while streaming: a count taken before could disagree with the rows that follow
+    if someone annotates meanwhile, and JSON readers do not care about key order.
+    """
+    head = {"@context": CONTEXT, "id": collection_id, "type": "AnnotationCollection", "label": label}
+    first = {"id": f"{collection_id}#page-1", "type": "AnnotationPage", "startIndex": 0}
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "first": '
+    yield json.dumps(first, ensure_ascii=False)[:-1] + ', "items": ['
+    total = 0
+    batch: list[str] = []
+    for annotation in annotations:
+        batch.append(json.dumps(annotation_to_jsonld(annotation, links, context=False), ensure_ascii=False))
+        total += 1
+        if len(batch) == STREAM_BATCH:
+            yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
+            batch = []
+    if batch:
+        yield ("," if total > len(batch) else "") + "\n" + ",\n".join(batch)
+    yield f'\n]}}, "total": {total}}}\n'
+
+
+def export_chunks(links: Links, article: Article | None = None) -> Iterator[str]:
+    """The JSON-LD export of SPEC §5/§8: all annotations, or one article's, as one collection.
+
+    Its id is the download's URL, so the file says where it came from.
+    """
+    if article is None:
+        collection_id = links.absolute(reverse("export_jsonld_all"))
+        label = "All annotations"
+    else:
+        collection_id = links.absolute(reverse("export_jsonld_article", args=[article.source_id]))
+        label = f"Annotations of “{article.title}”"
+    return collection_chunks(export_queryset(article), links, collection_id=collection_id, label=label)
+
+
+def stream_collection(out, *, article: Article | None = None, links: Links | None = None) -> None:
+    """Write the JSON-LD export to a text file (`manage.py export_annotations --format jsonld`).
+
+    Without a request to ask, absolute URLs start with `settings.SITE_URL`.
+    """
+    for chunk in export_chunks(links or Links.for_site(), article):
+        out.write(chunk)
+
+
+# Reading what a client sends (POST and PATCH). The API's schemas have already checked the
+# shape (types, required keys); these check the meaning and say in plain words what is wrong.
+
+
+@dataclass(frozen=True)
+class Selection:
+    start: int
+    end: int
+    exact: str
+
+
+def bodies_of(value) -> list[dict]:
+    """The bodies of a request: W3C allows one object or a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def read_bodies(bodies: list[dict]) -> tuple[str | None, str | None]:
+    """(tag slug, note) from the tagging and commenting bodies; None for what is absent."""
+    by_purpose: dict[str, list[str]] = {TAGGING: [], COMMENTING: []}
+    for body in bodies:
+        by_purpose[body["purpose"]].append(body["value"])
+    for purpose, values in by_purpose.items():
+        if len(values) > 1:
+            what = "the tag" if purpose == TAGGING else "the note"
+            raise AnnotationError(
+                f"Send at most one body with purpose '{purpose}' ({what}); this request has "
+                f"{len(values)}.",
+                field="body",
+            )
+    tag = by_purpose[TAGGING][0] if by_purpose[TAGGING] else None
+    note = by_purpose[COMMENTING][0] if by_purpose[COMMENTING] else None
+    return tag, note
+
+
+def find_tag(slug: str) -> Tag:
+    tag = Tag.objects.filter(slug=slug.strip()).first()
+    if tag is None:
+        known = ", ".join(Tag.objects.order_by("slug").values_list("slug", flat=True))
+        raise AnnotationError(
+            f"There is no tag {slug!r}. The tagging body's value must be one of: {known}.",
+            field="body",
+        )
+    return tag
+
+
+def read_selection(target: dict) -> Selection:
+    """The passage a target points at: both a TextQuoteSelector and a TextPositionSelector.
+
+    The server never trusts offsets alone (SPEC §4), and a quote alone can be ambiguous, so
+    both are required; selectors of other types (XPath, Range, ...) are ignored.
+    """
+    selectors = target["selector"] if isinstance(target["selector"], list) else [target["selector"]]
+    quotes = [s for s in selectors if s["type"] == QUOTE_SELECTOR]
+    positions = [s for s in selectors if s["type"] == POSITION_SELECTOR]
+    missing = [name for name, found in ((QUOTE_SELECTOR, quotes), (POSITION_SELECTOR, positions)) if not found]
+    if missing:
+        raise AnnotationError(
+            f"The target needs a {' and a '.join(missing)}: the quoted text and its code-point "
+            f"offsets in the article body, so the server can check one against the other.",
+            field="target",
+        )
+    if len(quotes) > 1 or len(positions) > 1:
+        raise AnnotationError(
+            f"Send one {QUOTE_SELECTOR} and one {POSITION_SELECTOR}; several of a kind are ambiguous.",
+            field="target",
+        )
+    quote, position = quotes[0], positions[0]
+    if quote.get("exact") is None:
+        raise AnnotationError(f"The {QUOTE_SELECTOR} needs `exact`, the quoted text.", field="target")
+    if position.get("start") is None or position.get("end") is None:
+        raise AnnotationError(f"The {POSITION_SELECTOR} needs `start` and `end`.", field="target")
+    return Selection(start=position["start"], end=position["end"], exact=quote["exact"])
+
+
+def check_target_source(source: str | None, article: Article, links: Links) -> None:
+    """Refuse a target whose `source` names another article than the URL posted to.
+
+    Only the path is compared: behind a proxy the client may know the site by another host.
+    """
+    if not source:
+        return
+    path = urlsplit(source).path
+    ours = {urlsplit(links.article_page(article.source_id)).path, urlsplit(links.article_api(article.source_id)).path}
+    if path not in ours:
+        raise AnnotationError(
+            f"The target's source {source!r} is not the article {article.source_id!r} this "
+            f"request is for; post the annotation to that article's annotations instead.",
+            field="target",
+        )
