@@ -1,0 +1,417 @@
+"""CSV export (SPEC §7): the web downloads and `manage.py export_annotations`."""
+
+import csv
+import datetime
+import io
+import tracemalloc
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models.signals import post_init
+from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotations import export
+from annotations.models import Annotation
+from newsroom.models import BlockKind, BlockText
+
+from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFactory
+
+COLUMNS = (
+    "article_id,article_title,article_date,annotation_id,tag,quote,start,end,prefix,suffix,"
+    "note,author,status,created,modified"
+).split(",")
+
+ALL_URL = "/export/annotations.csv"
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def body_of(response) -> str:
+    assert isinstance(response, StreamingHttpResponse)
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def rows_of(text: str) -> list[dict]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    assert header == COLUMNS
+    return [dict(zip(header, row, strict=True)) for row in reader]
+
+
+def export_via_command(*args) -> str:
+    out = io.StringIO()
+    call_command("export_annotations", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # Every AnnotationFactory makes its author; PBKDF2 would spend a third of a second on each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client_viewer(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+class TestUrls:
+    def test_it_names_the_routes(self):
+        assert reverse("export_csv_all") == ALL_URL
+        assert reverse("export_csv_article", args=["abc_1"]) == "/articles/abc_1/export.csv"
+
+
+class TestAccess:
+    def test_it_sends_anonymous_users_to_login(self, client, article):
+        for url in (ALL_URL, f"/articles/{article.source_id}/export.csv"):
+            response = client.get(url)
+            assert response.status_code == 302
+            assert response["Location"].startswith("/accounts/login/?next=")
+
+    def test_it_lets_a_signed_in_non_editor_export(self, client_viewer, article, claim):
+        AnnotationFactory(article=article, quote="30% of the budget", tag=claim)
+        response = client_viewer.get(ALL_URL)
+        assert response.status_code == 200
+        assert len(rows_of(body_of(response))) == 1
+
+    def test_it_answers_404_for_an_unknown_article(self, client_viewer):
+        response = client_viewer.get("/articles/no_such_article/export.csv")
+        assert response.status_code == 404
+
+    def test_it_refuses_post(self, client, editor, article):
+        client.force_login(editor)
+        assert client.post(ALL_URL).status_code == 405
+        assert client.post(f"/articles/{article.source_id}/export.csv").status_code == 405
+
+
+class TestCsvShape:
+    def test_it_writes_the_columns_in_order_with_iso_times(self, client_viewer, article, claim):
+        annotation = AnnotationFactory(
+            article=article, quote="30% of the budget", tag=claim, note="Check the minutes"
+        )
+        response = client_viewer.get(ALL_URL)
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"].startswith('attachment; filename="annotations-')
+        assert "no-store" in response["Cache-Control"]
+        text = body_of(response)
+        assert text.startswith(",".join(COLUMNS) + "\r\n")
+        [row] = rows_of(text)
+        start = article.body.index("30% of the budget")
+        assert row == {
+            "article_id": "council_budget",
+            "article_title": "Council budget row",
+            "article_date": "2025-08-08",
+            "annotation_id": str(annotation.pk),
+            "tag": "claim",
+            "quote": "30% of the budget",
+            "start": str(start),
+            "end": str(start + len("30% of the budget")),
+            "prefix": annotation.prefix,
+            "suffix": annotation.suffix,
+            "note": "Check the minutes",
+            "author": annotation.author.username,
+            "status": "anchored",
+            "created": row["created"],
+            "modified": row["modified"],
+        }
+        for column in ("created", "modified"):
+            parsed = datetime.datetime.fromisoformat(row[column])
+            assert parsed.utcoffset() is not None, "times carry their offset"
+        assert datetime.datetime.fromisoformat(row["created"]) == annotation.created
+
+    def test_it_writes_an_empty_author_when_the_user_is_gone(self, client_viewer, article):
+        annotation = AnnotationFactory(article=article)
+        annotation.author.delete()
+        [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
+        assert row["author"] == ""
+
+    def test_it_writes_only_the_header_when_there_is_nothing(self, client_viewer, db):
+        assert body_of(client_viewer.get(ALL_URL)) == ",".join(COLUMNS) + "\r\n"
+
+    def test_it_quotes_commas_quotes_and_line_breaks(self, client_viewer, article):
+        note = 'He said "no", then left.\nSecond line,\r\nthird line'
+        AnnotationFactory(article=article, note=note)
+        text = body_of(client_viewer.get(ALL_URL))
+        assert '"He said ""no"", then left.\nSecond line,\r\nthird line"' in text
+        [row] = rows_of(text)
+        assert row["note"] == note
+
+    def test_it_round_trips_emoji_and_non_ascii(self, client_viewer):
+        text = "Zoë’s café 🗳️ voted — naïve e\u0301 “quoted” 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"
+        article = ArticleFactory(
+            source_id="unicode", title="Élection 🗳️", blocks=[BlockText(BlockKind.PARAGRAPH, text)]
+        )
+        AnnotationFactory(article=article, quote="🗳️ voted — naïve e\u0301", note="👍🏽 ok")
+        raw = b"".join(client_viewer.get(ALL_URL).streaming_content)
+        assert "🗳️".encode() in raw  # UTF-8 on the wire
+        [row] = rows_of(raw.decode("utf-8"))
+        assert row["article_title"] == "Élection 🗳️"
+        assert row["quote"] == "🗳️ voted — naïve e\u0301"
+        assert row["note"] == "👍🏽 ok"
+        assert text[int(row["start"]) : int(row["end"])] == row["quote"]
+
+    def test_it_orders_rows_by_article_then_position(self, client_viewer, article):
+        later = AnnotationFactory(article=article, quote="The mayor denied it")
+        earlier = AnnotationFactory(article=article, quote="The council said")
+        ids = [row["annotation_id"] for row in rows_of(body_of(client_viewer.get(ALL_URL)))]
+        assert ids == [str(earlier.pk), str(later.pk)]
+
+    def test_it_keeps_html_as_literal_text(self, client_viewer, article):
+        payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        tag = TagFactory(label=payload, slug="xss")
+        AnnotationFactory(article=article, tag=tag, note=payload)
+        text = body_of(client_viewer.get(ALL_URL))
+        [row] = rows_of(text)
+        assert row["note"] == payload
+        assert "&lt;" not in text
+
+
+class TestPerArticle:
+    def test_it_exports_only_that_article(self, client_viewer, article):
+        other = ArticleFactory(source_id="other")
+        mine = AnnotationFactory(article=article, quote="The council said")
+        AnnotationFactory(article=other, quote="The council said")
+        response = client_viewer.get(f"/articles/{article.source_id}/export.csv")
+        assert 'filename="annotations-council_budget.csv"' in response["Content-Disposition"]
+        rows = rows_of(body_of(response))
+        assert [(r["article_id"], r["annotation_id"]) for r in rows] == [
+            ("council_budget", str(mine.pk))
+        ]
+
+    def test_it_exports_all_articles_at_the_all_url(self, client_viewer, article):
+        AnnotationFactory(article=article)
+        AnnotationFactory(article=ArticleFactory(source_id="other"))
+        rows = rows_of(body_of(client_viewer.get(ALL_URL)))
+        assert sorted(r["article_id"] for r in rows) == ["council_budget", "other"]
+
+    def test_it_makes_a_safe_file_name_from_an_odd_source_id(self, client_viewer):
+        odd = ArticleFactory(source_id='we"ird; name\u00e9')
+        response = client_viewer.get(reverse("export_csv_article", args=[odd.source_id]))
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == (
+            'attachment; filename="annotations-we_ird_name.csv"'
+        )
+
+
+class TestFormulaInjection:
+    @pytest.mark.parametrize("first", FORMULA_STARTS, ids=repr)
+    def test_it_neutralises_each_formula_start_in_every_text_cell(
+        self, client_viewer, first
+    ):
+        payload = f"{first}HYPERLINK(\"http://evil.example\",\"x\")"
+        text = f"{payload} and more words here"
+        article = ArticleFactory(
+            source_id=f"{first}src", title=payload, blocks=[BlockText(BlockKind.PARAGRAPH, text)]
+        )
+        tag = TagFactory(label="Formula", slug="formula")
+        user = EditorFactory(username=f"{first}user")
+        AnnotationFactory(article=article, tag=tag, quote=payload, note=payload, author=user)
+        [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
+        assert row["quote"] == "'" + payload
+        assert row["note"] == "'" + payload
+        assert row["article_title"] == "'" + payload
+        assert row["article_id"] == f"'{first}src"
+        assert row["author"] == f"'{first}user"
+        assert row["suffix"] == " and more words here"  # a space first: left alone
+
+    def test_it_leaves_ordinary_cells_and_inner_formula_characters_alone(self, client_viewer, article):
+        AnnotationFactory(article=article, note="a=b+c-d@e")
+        [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
+        assert row["note"] == "a=b+c-d@e"
+        assert row["start"].isdigit() and row["annotation_id"].isdigit()
+
+    def test_it_neutralises_what_a_cell_starts_with_not_what_a_line_starts_with(self, client_viewer, article):
+        # A note whose second line starts with "=" is one cell, starting with "x": unchanged.
+        AnnotationFactory(article=article, note="x\n=1+1")
+        [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
+        assert row["note"] == "x\n=1+1"
+
+    def test_the_neutraliser_covers_exactly_owasps_characters(self):
+        for first in FORMULA_STARTS:
+            assert export.neutralise(first + "1") == "'" + first + "1"
+        for safe in ["1", "a", " =1", "'=1", "", "\n=1", "％1"]:
+            assert export.neutralise(safe) == safe
+
+
+class TestStreaming:
+    def make_rows(self, article, count: int, note: str = "") -> None:
+        author = EditorFactory()
+        tag = TagFactory(slug="bulk", label="Bulk")
+        Annotation.objects.bulk_create(
+            Annotation(
+                article=article, tag=tag, author=author, start=4, end=11, quote="council",
+                note=note or f"note {i}",
+            )
+            for i in range(count)
+        )
+
+    def test_it_answers_with_a_stream_before_reading_any_row(self, client_viewer, article):
+        self.make_rows(article, 10)
+        with CaptureQueriesContext(connection) as queries:
+            response = client_viewer.get(ALL_URL)
+            before = len(queries)
+            assert isinstance(response, StreamingHttpResponse)
+            assert len(queries) == before, "no annotation is read until the body is consumed"
+            body_of(response)
+        assert any('"annotations_annotation"' in q["sql"] for q in queries[before:])
+
+    def test_it_yields_rows_before_the_queryset_is_fully_read(
+        self, client_viewer, article, monkeypatch
+    ):
+        # Count model instances as they are built: a list (or a cached queryset) builds all of
+        # them before the first piece goes out; the streaming export builds one piece's worth.
+        monkeypatch.setattr(export, "ITERATOR_CHUNK_SIZE", 100)
+        monkeypatch.setattr(export, "FLUSH_CHARS", 4096)
+        self.make_rows(article, 3000)
+        built = []
+
+        def count(sender, instance, **kwargs):
+            built.append(1)
+
+        post_init.connect(count, sender=Annotation)
+        try:
+            chunks = iter(client_viewer.get(ALL_URL).streaming_content)
+            header = next(chunks)
+            assert header.startswith(b"article_id,")
+            assert built == []
+            first_rows = next(chunks)
+            assert first_rows.count(b"\r\n") < 200
+            assert 0 < len(built) < 200, f"{len(built)} annotations built for the first piece"
+            rest = b"".join(chunks)
+        finally:
+            post_init.disconnect(count, sender=Annotation)
+        assert len(built) == 3000
+        assert (first_rows + rest).count(b"\r\n") == 3000
+
+    def test_it_keeps_memory_flat_however_many_rows(self, client_viewer, article, monkeypatch):
+        # 3,000 rows with a 2,000-character note each: ~6 MB of CSV and far more as model
+        # instances. Streaming holds one database chunk of rows (100 here) at a time.
+        monkeypatch.setattr(export, "ITERATOR_CHUNK_SIZE", 100)
+        self.make_rows(article, 3000, note="n" * 2000)
+        response = client_viewer.get(ALL_URL)
+        total = 0
+        tracemalloc.start()
+        try:
+            for chunk in response.streaming_content:
+                total += len(chunk)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert total > 6_000_000
+        assert peak < 2_000_000, f"peak {peak:,} bytes while streaming {total:,}"
+
+    def test_it_costs_the_same_queries_for_few_or_many_annotations(
+        self, client, viewer, django_assert_max_num_queries
+    ):
+        def export_queries() -> int:
+            client.force_login(viewer)
+            with CaptureQueriesContext(connection) as queries:
+                body_of(client.get(ALL_URL))
+            return len(queries)
+
+        article = ArticleFactory()
+        AnnotationFactory(article=article)
+        few = export_queries()
+        for i in range(30):
+            AnnotationFactory(
+                article=ArticleFactory(), tag=TagFactory(), author=EditorFactory(),
+                note=f"note {i}",
+            )
+        many = export_queries()
+        assert few == many
+        with django_assert_max_num_queries(4):  # session, user, the annotations
+            body_of(client.get(ALL_URL))
+
+
+class TestCommand:
+    def test_it_writes_the_same_csv_to_stdout_as_the_web(self, client_viewer, article):
+        AnnotationFactory(article=article, note='=1+1, "quoted"\nline')
+        output = export_via_command()
+        assert output == body_of(client_viewer.get(ALL_URL))
+        [row] = rows_of(output)
+        assert row["note"] == '\'=1+1, "quoted"\nline'
+
+    def test_it_writes_cells_unchanged_with_raw(self, article):
+        AnnotationFactory(article=article, note="=1+1")
+        AnnotationFactory(article=article, note="@SUM(A1)", quote="The mayor")
+        AnnotationFactory(article=article, note="-2", quote="council")
+        AnnotationFactory(article=article, note="\tTab", quote="budget")
+        rows = rows_of(export_via_command("--raw"))
+        assert sorted(r["note"] for r in rows) == sorted(["=1+1", "@SUM(A1)", "-2", "\tTab"])
+
+    def test_it_exports_one_article(self, article):
+        AnnotationFactory(article=article)
+        AnnotationFactory(article=ArticleFactory(source_id="other"))
+        rows = rows_of(export_via_command("--article", "other"))
+        assert [r["article_id"] for r in rows] == ["other"]
+
+    def test_it_refuses_an_unknown_article_clearly(self, db):
+        with pytest.raises(CommandError, match="No article with source id 'nope'"):
+            export_via_command("--article", "nope")
+
+    def test_it_writes_to_a_file(self, article, tmp_path):
+        AnnotationFactory(article=article, note="Zoë 🗳️")
+        target = tmp_path / "out.csv"
+        assert export_via_command("--output", str(target)) == ""
+        data = target.read_bytes()
+        assert data.startswith(b"article_id,")
+        assert data.count(b"\r\n") == 2 and b"\r\r\n" not in data
+        [row] = rows_of(data.decode("utf-8"))
+        assert row["note"] == "Zoë 🗳️"
+        assert list(tmp_path.iterdir()) == [target], "no temporary file left behind"
+
+    def test_it_replaces_an_existing_file(self, article, tmp_path):
+        target = tmp_path / "out.csv"
+        target.write_text("old content that is much longer than the header row " * 10)
+        export_via_command("--output", str(target))
+        assert target.read_bytes().decode("utf-8") == ",".join(COLUMNS) + "\r\n"
+
+    def test_it_explains_a_missing_folder(self, db, tmp_path):
+        target = tmp_path / "missing" / "out.csv"
+        with pytest.raises(CommandError, match="the folder .*missing does not exist"):
+            export_via_command("--output", str(target))
+
+    def test_it_explains_a_folder_given_as_the_output(self, db, tmp_path):
+        with pytest.raises(CommandError, match="it is a folder"):
+            export_via_command("--output", str(tmp_path))
+
+    def test_it_explains_an_unwritable_folder(self, db, tmp_path):
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        try:
+            folder = locked if not _can_write(locked) else _unwritable_system_folder()
+            with pytest.raises(CommandError, match="Cannot write to .*Permission denied"):
+                export_via_command("--output", str(folder / "out.csv"))
+        finally:
+            locked.chmod(0o700)
+
+    def test_it_refuses_raw_with_jsonld(self, db):
+        with pytest.raises(CommandError, match="--raw applies to CSV only"):
+            export_via_command("--format", "jsonld", "--raw")
+
+    def test_it_refuses_an_unknown_format(self, db):
+        with pytest.raises(CommandError, match="invalid choice: 'xml'"):
+            export_via_command("--format", "xml")
+
+
+def _can_write(folder) -> bool:
+    try:
+        (folder / ".probe").touch()
+    except PermissionError:
+        return False
+    (folder / ".probe").unlink()
+    return True
+
+
+def _unwritable_system_folder():
+    """A folder even root cannot create files in (root ignores a folder's mode bits)."""
+    from pathlib import Path
+
+    sysfs = Path("/sys")
+    if sysfs.is_dir() and not _can_write(sysfs):
+        return sysfs
+    pytest.skip("running as root without a read-only folder to try")
