@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import json
 import tracemalloc
 
 import pytest
@@ -388,6 +389,21 @@ class TestCommand:
                 export_via_command("--output", str(folder / "out.csv"))
         finally:
             locked.chmod(0o700)
+
+    def test_it_writes_a_jsonld_collection(self, article, tmp_path):
+        AnnotationFactory(article=article, note="Zoë 🗳️")
+        AnnotationFactory(article=ArticleFactory(source_id="other"))
+        everything = json.loads(export_via_command("--format", "jsonld"))
+        assert everything["type"] == "AnnotationCollection"
+        assert everything["total"] == 2
+        target = tmp_path / "one.jsonld"
+        export_via_command("--format", "jsonld", "--article", "council_budget", "--output", str(target))
+        one = json.loads(target.read_text(encoding="utf-8"))
+        assert one["total"] == 1
+        [item] = one["first"]["items"]
+        assert {"type": "TextualBody", "purpose": "commenting", "value": "Zoë 🗳️"} in [
+            {k: body.get(k) for k in ("type", "purpose", "value")} for body in item["body"]
+        ]
 
     def test_it_refuses_raw_with_jsonld(self, db):
         with pytest.raises(CommandError, match="--raw applies to CSV only"):

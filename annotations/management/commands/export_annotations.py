@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.export import write_csv
 from annotations.models import Annotation
+from annotations.webannotation import stream_collection
 from newsroom.models import Article
 
 
@@ -71,18 +72,8 @@ class _Unwrapped:
 
 
 def jsonld_writer(article: Article | None):
-    """The JSON-LD AnnotationCollection writer from `annotations.webannotation`."""
-    try:
-        from annotations import webannotation
-    except ImportError:
-        webannotation = None
-    stream = getattr(webannotation, "stream_collection", None)
-    if stream is None:
-        raise CommandError(
-            "JSON-LD export is not available in this version: "
-            "annotations.webannotation.stream_collection is missing. Use --format csv."
-        )
-    return lambda out: stream(out, article=article)
+    """The W3C `AnnotationCollection` of SPEC §8, ids absolute from `settings.SITE_URL`."""
+    return lambda out: stream_collection(out, article=article)
 
 
 def write_file(path: Path, writer) -> None:
