@@ -33,7 +33,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel
 
 from newsroom.models import Article
 
@@ -164,7 +164,7 @@ def error(request: HttpRequest, status: int, detail: str, **extra) -> HttpRespon
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
     response = error(request, 401, UNAUTHENTICATED)
-    response.headers.update(CHALLENGE)
+    response["WWW-Authenticate"] = CHALLENGE["WWW-Authenticate"]
     return response
 
 
@@ -217,9 +217,9 @@ def on_bug(request, exc: Exception):
 
 
 # pydantic reports a value that fits neither side of `X | list[X]` once per side, with the
-# side's type name in the location; these are the "wrong kind of value" errors of the side
-# that does not apply.
-KIND_ERRORS = {"model_type", "model_attributes_type", "dict_type", "list_type", "literal_error"}
+# side's type name in the location; these are the "wrong kind of value" errors.
+OBJECT_ERRORS = {"model_type", "model_attributes_type", "dict_type"}
+LIST_ERRORS = {"list_type"}
 SOURCES = {"body", "payload", "query", "path", "header", "cookie"}
 
 
@@ -238,19 +238,32 @@ def describe_validation_errors(errors: list[dict]) -> list[str]:
             else:
                 parts.append(("." if parts else "") + part)
         where = "".join(parts)
+        kind = err.get("type")
         message = str(err.get("msg", "is not valid")).removeprefix("Value error, ")
-        entries.append((where, err.get("type"), message))
-    # Drop the non-applicable union side: a kind error where a deeper error explains more.
-    kept = [
-        (where, message)
-        for where, kind, message in entries
-        if not (
-            kind in KIND_ERRORS
-            and any(other != where and other.startswith(where) for other, _, _ in entries)
+        if kind in OBJECT_ERRORS:
+            message = "Input should be a JSON object"
+        elif kind in LIST_ERRORS:
+            message = "Input should be a JSON array"
+        elif kind == "missing" and not where:
+            message = "the body is empty: send a JSON object"
+        entries.append((where, kind, message))
+
+    def deeper(where: str) -> bool:
+        return any(
+            other.startswith(where + ".") or other.startswith(where + "[") or (not where and other)
+            for other, _, _ in entries
         )
-    ]
+
+    kinds_at: dict[str, set] = {}
+    for where, kind, _ in entries:
+        kinds_at.setdefault(where, set()).add(kind)
     problems = []
-    for where, message in kept:
+    for where, kind, message in entries:
+        if kind in OBJECT_ERRORS | LIST_ERRORS:
+            if deeper(where):
+                continue  # the other side of the union applies, and its error says more
+            if kinds_at[where] & OBJECT_ERRORS and kinds_at[where] & LIST_ERRORS:
+                message = "Input should be a JSON object or an array of them"
         text = f"{where}: {message}" if where else message
         if text not in problems:
             problems.append(text)
@@ -261,14 +274,10 @@ def describe_validation_errors(errors: list[dict]) -> list[str]:
 
 
 def storable(value: str) -> str:
-    """Refuse text the databases cannot store (PostgreSQL refuses NUL; lone surrogates are
-    not UTF-8): a clear 400 instead of a database error."""
+    """Refuse a NUL character: PostgreSQL cannot store one, and a clear 400 beats a database
+    error. (pydantic already refuses lone surrogates, which are not UTF-8.)"""
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 
@@ -285,7 +294,11 @@ def errors(*codes: int) -> dict:
     return dict.fromkeys(codes, ErrorOut)
 
 
-class TextualBodyIn(Schema):
+# Request bodies are plain pydantic models, not ninja Schemas: a Schema reads attributes off
+# anything (a string would be "missing every field"), where a model says "not an object".
+
+
+class TextualBodyIn(BaseModel):
     type: Literal["TextualBody"] = "TextualBody"
     purpose: Literal["tagging", "commenting"] = Field(
         description="`tagging`: the value is a tag's slug (e.g. `claim`); `commenting`: the note."
@@ -293,7 +306,7 @@ class TextualBodyIn(Schema):
     value: Text = Field(max_length=1_000_000)
 
 
-class SelectorIn(Schema):
+class SelectorIn(BaseModel):
     """A TextQuoteSelector (`exact`, `prefix`, `suffix`) or a TextPositionSelector
     (`start`, `end`, code points, end exclusive). Other selector types are ignored."""
 
@@ -305,12 +318,12 @@ class SelectorIn(Schema):
     end: int | None = None
 
 
-class TargetIn(Schema):
+class TargetIn(BaseModel):
     source: str | None = Field(None, description="The article's URL; optional, checked when given.")
     selector: list[SelectorIn] | SelectorIn
 
 
-class AnnotationIn(Schema):
+class AnnotationIn(BaseModel):
     """A Web Annotation to create: a tagging body, optionally a commenting body, and a target
     with both a TextQuoteSelector and a TextPositionSelector."""
 
@@ -321,7 +334,7 @@ class AnnotationIn(Schema):
     target: TargetIn
 
 
-class AnnotationPatchIn(Schema):
+class AnnotationPatchIn(BaseModel):
     """What to change: a tagging body changes the tag, a commenting body the note (an empty
     value removes it), a target moves the annotation (its quote is checked against the body).
     Anything left out stays as it is; read-only properties sent back are ignored."""
