@@ -1,0 +1,337 @@
+"""The admin for tags and annotations (SPEC §1: admins manage them; issue 6: with history).
+
+Both use simple-history's admin, so each object has a History page (who changed what, when).
+Deleted annotations are listed at `annotation/recover/`, where staff restore them.
+"""
+
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Max
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from newsroom.models import Article
+
+from .export import csv_chunks, csv_response
+from .models import (
+    AnchorStatus,
+    Annotation,
+    AnnotationError,
+    Tag,
+    check_note,
+    check_selection,
+    context_around,
+)
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+FALLBACK_COLOUR = "#6b7280"
+
+
+def colour_swatch(colour: str, label: str) -> str:
+    """A small square of `colour` as inline SVG.
+
+    Our CSP forbids style attributes, the admin's pages included, so the colour travels in an
+    SVG `fill` attribute (a presentation attribute, not a style). The colour is checked again
+    here, although the model validates it, because a row written around the form (a bulk update,
+    a fixture) must not put arbitrary text into an attribute.
+    """
+    fill = colour if HEX_COLOUR.fullmatch(colour or "") else FALLBACK_COLOUR
+    return format_html(
+        '<svg class="tag-swatch" width="16" height="16" viewBox="0 0 16 16" role="img" '
+        'aria-label="{} colour {}"><rect width="16" height="16" rx="3" fill="{}"/></svg>',
+        label,
+        fill,
+        fill,
+    )
+
+
+class TagAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["label", "slug", "color", "shortcut", "description", "position"]
+        widgets = {"color": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_shortcut(self) -> str:
+        # The database refuses a second tag on the same key, but only with the constraint's
+        # name; say which tag already has it.
+        shortcut = (self.cleaned_data.get("shortcut") or "").strip().lower()
+        if shortcut:
+            taken = Tag.objects.filter(shortcut=shortcut).exclude(pk=self.instance.pk).first()
+            if taken is not None:
+                raise ValidationError(
+                    "The shortcut “%(key)s” is already used by the tag “%(tag)s”. "
+                    "Choose another letter or digit, or leave it empty.",
+                    code="unique",
+                    params={"key": shortcut, "tag": taken.label},
+                )
+        return shortcut
+
+
+@admin.register(Tag)
+class TagAdmin(SimpleHistoryAdmin):
+    form = TagAdminForm
+    list_display = ["swatch", "label", "slug", "shortcut", "position", "annotation_count"]
+    list_display_links = ["swatch", "label"]
+    search_fields = ["label", "slug"]  # also serves the annotation form's tag autocomplete
+    prepopulated_fields = {"slug": ["label"]}
+    ordering = ["position", "label"]
+    history_list_display = ["label", "shortcut", "color"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(annotation_count=Count("annotations"))
+
+    @admin.display(description="Colour")
+    def swatch(self, tag: Tag) -> str:
+        return colour_swatch(tag.color, tag.label)
+
+    @admin.display(description="Annotations", ordering="annotation_count")
+    def annotation_count(self, tag: Tag) -> int:
+        return tag.annotation_count
+
+
+class AnnotationAdminForm(forms.ModelForm):
+    """Keeps SPEC §3's promise in the admin too: an anchored annotation's quote is the text at
+    its offsets. Fuzzy and orphaned ones, by definition, may differ from the body."""
+
+    class Meta:
+        model = Annotation
+        fields = ["article", "tag", "start", "end", "quote", "note", "author", "status"]
+
+    def clean_note(self) -> str:
+        try:
+            return check_note(self.cleaned_data.get("note", ""))
+        except AnnotationError as error:
+            raise ValidationError(error.message) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        article = cleaned.get("article")
+        start, end, quote = cleaned.get("start"), cleaned.get("end"), cleaned.get("quote")
+        if cleaned.get("status") == AnchorStatus.ANCHORED and article and None not in (start, end):
+            try:
+                check_selection(article, start, end, quote or "")
+            except AnnotationError as error:
+                raise ValidationError(
+                    "%(reason)s The article's text at %(start)s–%(end)s is “%(actual)s”.",
+                    params={
+                        "reason": error.message,
+                        "start": start,
+                        "end": end,
+                        "actual": Truncator(article.body[start:end]).chars(200),
+                    },
+                ) from None
+        return cleaned
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(SimpleHistoryAdmin):
+    form = AnnotationAdminForm
+    list_display = [
+        "id",
+        "tag",
+        "quote_excerpt",
+        "note_excerpt",
+        "article",
+        "author",
+        "status",
+        "modified",
+    ]
+    list_display_links = ["id", "quote_excerpt"]
+    list_filter = [
+        "tag",
+        ("author", admin.RelatedOnlyFieldListFilter),
+        ("article", admin.RelatedOnlyFieldListFilter),
+        "status",
+    ]
+    search_fields = ["quote", "note"]
+    # "article" joins these once newsroom/admin.py registers Article with search_fields
+    # (admin.E039/E040 otherwise); until then the article is picked from a plain list.
+    autocomplete_fields = ["tag", "author"]
+    list_select_related = ["tag", "article", "author"]
+    readonly_fields = ["prefix", "suffix", "created", "modified"]
+    fieldsets = [
+        (None, {"fields": ["article", "tag", "note", "author"]}),
+        (
+            "Passage",
+            {
+                "fields": ["status", "start", "end", "quote", "prefix", "suffix"],
+                "description": "Offsets count Unicode code points of the article body; an "
+                "anchored annotation's quote must be exactly the text between them.",
+            },
+        ),
+        ("Times", {"fields": ["created", "modified"]}),
+    ]
+    date_hierarchy = "modified"
+    actions = ["export_csv"]
+    history_list_display = ["status", "tag", "note"]
+
+    def get_queryset(self, request):
+        # The changelist shows article titles only; never pull every article's body.
+        return super().get_queryset(request).defer("article__body")
+
+    def get_changeform_initial_data(self, request):
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="Quote")
+    def quote_excerpt(self, annotation: Annotation) -> str:
+        return Truncator(annotation.quote).chars(80)
+
+    @admin.display(description="Note")
+    def note_excerpt(self, annotation: Annotation) -> str:
+        return Truncator(annotation.note).chars(60)
+
+    def save_model(self, request, obj: Annotation, form, change) -> None:
+        if obj.status == AnchorStatus.ANCHORED:
+            # Context for re-anchoring always comes from the body, never from the form.
+            obj.prefix, obj.suffix = context_around(obj.article.body, obj.start, obj.end)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Export selected annotations as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M%S")
+        return csv_response(csv_chunks(queryset), filename=f"annotations-selected-{stamp}.csv")
+
+    # Restoring deleted annotations --------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "recover/",
+                self.admin_site.admin_view(self.recover_list_view),
+                name="%s_%s_recover_list" % info,
+            ),
+            path(
+                "recover/<int:history_id>/",
+                self.admin_site.admin_view(self.recover_view),
+                name="%s_%s_recover" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "recover_url": reverse("admin:annotations_annotation_recover_list"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def recover_list_view(self, request: HttpRequest):
+        """The deleted annotations, latest deletion first, each with a Restore button."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        records = deleted_annotation_records()[:200]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Recover deleted annotations",
+            "records": records,
+        }
+        return TemplateResponse(
+            request, "admin/annotations/annotation/recover_list.html", context
+        )
+
+    def recover_view(self, request: HttpRequest, history_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(Annotation.history.filter(history_type="-"), pk=history_id)
+        try:
+            annotation, orphaned = restore_deleted_annotation(record)
+        except AnnotationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:annotations_annotation_recover_list"))
+        self.log_addition(request, annotation, "Restored from history.")
+        if orphaned:
+            self.message_user(
+                request,
+                format_html(
+                    "Restored “{}”. Its article's text has changed since it was deleted, so it "
+                    "is marked orphaned: an editor should select the passage again.",
+                    annotation,
+                ),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, format_html("Restored “{}”.", annotation))
+        return HttpResponseRedirect(
+            reverse("admin:annotations_annotation_change", args=[annotation.pk])
+        )
+
+
+def deleted_annotation_records():
+    """The last history record ("-") of every annotation that is deleted now, newest first.
+
+    One query. An annotation restored and deleted again has two "-" records; only the later
+    one is listed.
+    """
+    history = Annotation.history
+    latest = (
+        history.filter(history_type="-")
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    return (
+        history.filter(history_id__in=latest)
+        .exclude(id__in=Annotation.objects.values("id"))
+        .select_related("history_user", "tag", "article")
+        .defer("article__body")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+@transaction.atomic
+def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
+    """Bring back a deleted annotation from its last history record, with its original id.
+
+    Returns the annotation and whether it had to be marked orphaned because its article's
+    text no longer holds the quote at its offsets (the article changed after the delete).
+    Refuses (AnnotationError) when the annotation exists again or its article or tag is gone.
+    """
+    if Annotation.objects.filter(pk=record.id).exists():
+        raise AnnotationError("This annotation has already been restored.", status=409)
+    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
+    if article is None:
+        raise AnnotationError(
+            "This annotation cannot be restored: its article has been deleted.", status=409
+        )
+    if not Tag.objects.filter(pk=record.tag_id).exists():
+        raise AnnotationError(
+            "This annotation cannot be restored: its tag has been deleted. "
+            "Add the tag again first.",
+            status=409,
+        )
+    annotation: Annotation = record.instance
+    if annotation.author_id and not get_user_model().objects.filter(pk=annotation.author_id).exists():
+        annotation.author_id = None
+    in_place = annotation.end <= len(article.body) and (
+        annotation.status != AnchorStatus.ANCHORED
+        or article.body[annotation.start : annotation.end] == annotation.quote
+    )
+    if not in_place:
+        annotation.status = AnchorStatus.ORPHANED
+    annotation._change_reason = "Restored"
+    annotation.save(force_insert=True)
+    # auto_now_add stamped the restore time on `created`, in the row and in the history record
+    # just written; the annotation was made when it was made.
+    Annotation.objects.filter(pk=annotation.pk).update(created=record.created)
+    restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
+    restored.created = annotation.created = record.created
+    restored.save(update_fields=["created"])
+    return annotation, not in_place
+
+
+# API tokens (SPEC §8) are managed below this line by the API's admin.
