@@ -40,6 +40,13 @@ COLUMNS = [
 
 # OWASP "CSV Injection": a spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Cells that get a leading "'": the formula starts, and (so that stripping one "'" back is
+# lossless) cells whose apostrophes already stand before one. See `strip_neutralised`.
+_STARTS = "[" + re.escape("".join(FORMULA_PREFIXES)) + "]"
+NEUTRALISE = re.compile("'*" + _STARTS)
+# What a pipeline removes to get the stored text back (the README shows it for pandas).
+NEUTRALISED = re.compile("^'(?='*" + _STARTS + ")")
+_FIRST_CHARS = frozenset("'" + "".join(FORMULA_PREFIXES))
 
 # Rows fetched from the database at a time: memory holds at most this many rows, however long
 # the export.
@@ -55,14 +62,24 @@ CONTENT_TYPE = "text/csv; charset=utf-8"
 def neutralise(cell: str) -> str:
     """The cell with a leading `'` when a spreadsheet would run it as a formula (OWASP).
 
+    Also when the cell is apostrophes then a formula start (`'=x` becomes `''=x`), so that
+    `strip_neutralised` gives every cell back exactly: without it, a note that really begins
+    `'=` could not be told from a neutralised `=`.
+
     Applied to every cell, numbers included: the numeric columns (ids, `start`, `end`) are
     non-negative by construction (PositiveIntegerField and auto ids, checked by the database),
-    and dates and ISO times start with a digit, so only text can ever be changed. A negative
+    and dates and ISO times start with a digit, so only text is ever changed. A negative
     number would be prefixed too, which is the safe side.
     """
-    if cell.startswith(FORMULA_PREFIXES):
+    # The set test first: most cells start with a letter or digit, and this runs per cell.
+    if cell and cell[0] in _FIRST_CHARS and NEUTRALISE.match(cell):
         return "'" + cell
     return cell
+
+
+def strip_neutralised(cell: str) -> str:
+    """`neutralise` undone: what a data pipeline applies to each cell it reads."""
+    return NEUTRALISED.sub("", cell, count=1)
 
 
 # Where each column comes from, in COLUMNS order. Rows are read as tuples, not model
