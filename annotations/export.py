@@ -176,11 +176,18 @@ def csv_chunks(queryset: QuerySet, *, raw: bool = False) -> Iterator[str]:
     writer.writerow(COLUMNS)
     yield pieces.take()
     cells = row_formatter(timezone.get_current_timezone())
-    for values in for_export(queryset).iterator(chunk_size=ITERATOR_CHUNK_SIZE):
-        row = cells(values)
-        writer.writerow(row if raw else [neutralise(cell) for cell in row])
-        if pieces.size >= FLUSH_CHARS:
-            yield pieces.take()
+    rows = for_export(queryset).iterator(chunk_size=ITERATOR_CHUNK_SIZE)
+    try:
+        for values in rows:
+            row = cells(values)
+            writer.writerow(row if raw else [neutralise(cell) for cell in row])
+            if pieces.size >= FLUSH_CHARS:
+                yield pieces.take()
+    finally:
+        # Close the database cursor now, not when the garbage collector gets to it: a
+        # PostgreSQL server-side cursor closed late (after a client hung up mid-download, or
+        # an error) would fail in whatever transaction the connection is in by then.
+        rows.close()
     if pieces.size:
         yield pieces.take()
 
