@@ -1,0 +1,401 @@
+"""The annotating endpoints: create, update, delete, restore (Undo) and reselect (SPEC §9, §10).
+
+Each walks the roles (anonymous / viewer / other editor / author / staff), the wrong method,
+bad input, the htmx variant (fragments only) and a query count that does not grow.
+"""
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from annotations.models import AnchorStatus, Annotation
+from newsroom.models import BlockKind, BlockText
+
+from .factories import AnnotationFactory, ArticleFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def create_url(article):
+    return reverse("annotation_create", args=[article.source_id])
+
+
+def selection(article, quote, **extra):
+    start = article.body.index(quote)
+    return {"start": start, "end": start + len(quote), "quote": quote, "tag": "claim", **extra}
+
+
+def assert_fragments_only(response):
+    html = response.content.decode()
+    assert "<html" not in html and "site-header" not in html
+    assert html.lstrip().startswith('<div id="article-body"')
+    assert '<section id="annotation-list" class="annotation-list"' in html
+    assert html.count('hx-swap-oob="true"') == 3  # list, review, notice
+    return html
+
+
+@pytest.fixture
+def mine(article, editor, claim):
+    return AnnotationFactory(article=article, tag=claim, quote="30% of the budget", author=editor)
+
+
+# Create ----------------------------------------------------------------------------------
+
+
+def test_it_sends_anonymous_posts_to_the_login_page(client, article, claim):
+    response = client.post(create_url(article), selection(article, "30%"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_it_refuses_a_non_editor(client, viewer, article, claim, headers):
+    client.force_login(viewer)
+    response = client.post(create_url(article), selection(article, "30%"), **headers)
+    assert response.status_code == 403
+    assert not Annotation.objects.exists()
+    if headers:
+        assert b"data-error-message>Only editors may annotate.<" in response.content
+
+
+def test_it_creates_an_annotation_and_answers_htmx_with_fragments(client, editor, article, claim):
+    client.force_login(editor)
+    response = client.post(
+        create_url(article), selection(article, "30% of the budget", note="Check it"), **HTMX
+    )
+    assert response.status_code == 200
+    annotation = Annotation.objects.get()
+    assert (annotation.start, annotation.end) == (17, 34)
+    assert annotation.quote == article.body[17:34] == "30% of the budget"
+    assert annotation.prefix == "The council said " and annotation.suffix.startswith(" went")
+    assert (annotation.author, annotation.tag.slug, annotation.note) == (editor, "claim", "Check it")
+    html = assert_fragments_only(response)
+    assert f'<mark data-tag="claim" data-annotation="{annotation.pk}"' in html
+    assert "Tagged “30% of the budget” as Claim." in html
+
+
+def test_it_redirects_a_plain_post_back_to_the_page(client, editor, article, claim):
+    client.force_login(editor)
+    response = client.post(create_url(article), selection(article, "30%"))
+    annotation = Annotation.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{article.get_absolute_url()}#annotation-{annotation.pk}"
+
+
+def test_it_lets_staff_annotate(client, staff, article, claim):
+    client.force_login(staff)
+    assert client.post(create_url(article), selection(article, "30%"), **HTMX).status_code == 200
+    assert Annotation.objects.get().author == staff
+
+
+def test_it_accepts_a_selection_across_blocks_and_browser_line_breaks(
+    client, editor, article, claim
+):
+    client.force_login(editor)
+    start = article.body.index("roads.")
+    end = article.body.index("example.org")
+    data = {"start": start, "end": end, "quote": article.body[start:end].replace("\n", "\r\n")}
+    response = client.post(create_url(article), {**data, "tag": "claim"}, **HTMX)
+    assert response.status_code == 200
+    assert Annotation.objects.get().quote == "roads.\n\nPhoto: "
+
+
+def test_it_counts_offsets_in_code_points(client, editor, claim):
+    article = ArticleFactory(
+        blocks=[BlockText(BlockKind.PARAGRAPH, "Turnout 😀 rose to 45% 🎉 in the district.")]
+    )
+    client.force_login(editor)
+    response = client.post(create_url(article), selection(article, "rose to 45% 🎉"), **HTMX)
+    assert response.status_code == 200
+    annotation = Annotation.objects.get()
+    assert (annotation.start, annotation.end) == (10, 23)
+    assert article.body[annotation.start : annotation.end] == "rose to 45% 🎉"
+
+
+def test_it_refuses_other_methods(client, editor, article):
+    client.force_login(editor)
+    assert client.get(create_url(article)).status_code == 405
+    assert client.put(create_url(article)).status_code == 405
+
+
+def test_it_answers_404_for_a_missing_article(client, editor, claim):
+    client.force_login(editor)
+    url = reverse("annotation_create", args=["nope"])
+    data = {"start": 0, "end": 3, "quote": "The", "tag": "claim"}
+    assert client.post(url, data).status_code == 404
+    response = client.post(url, data, **HTMX)
+    assert response.status_code == 404
+    assert b"data-error-message>That annotation or article no longer exists" in response.content
+
+
+BAD_SELECTIONS = [
+    pytest.param({"tag": "opinion"}, 400, "There is no tag “opinion”. Choose one of: Claim, Rebuttal, Figure.", id="unknown-tag"),
+    pytest.param({"tag": ""}, 400, "Choose a tag.", id="no-tag"),
+    pytest.param({"start": -1}, 400, "lies outside the article", id="negative-start"),
+    pytest.param({"end": 10_000}, 400, "lies outside the article", id="end-out-of-range"),
+    pytest.param({"start": "abc"}, 400, "must be whole numbers", id="not-a-number"),
+    pytest.param({"end": None}, 400, "must be whole numbers", id="missing-end"),
+    pytest.param({"start": 20, "end": 20, "quote": ""}, 400, "The selection is empty", id="empty"),
+    pytest.param({"start": 3, "end": 4, "quote": " "}, 400, "only white space", id="white-space"),
+    pytest.param({"quote": "40%"}, 409, "no longer matches the article", id="stale-quote"),
+    pytest.param({"note": "x" * (settings.ANNOTATION_NOTE_MAX_LENGTH + 1)}, 400, "the limit is 5,000", id="oversized-note"),
+]
+
+
+@pytest.mark.parametrize("change, status, message", BAD_SELECTIONS)
+def test_it_refuses_bad_input_with_a_clear_message(
+    client, editor, article, claim, change, status, message
+):
+    client.force_login(editor)
+    data = {k: v for k, v in {**selection(article, "30%"), **change}.items() if v is not None}
+    response = client.post(create_url(article), data, **HTMX)
+    assert response.status_code == status
+    html = response.content.decode()
+    assert html.startswith('<p class="error" data-error-message>')
+    assert message in html
+    assert not Annotation.objects.exists()
+    # Without htmx: the page again, with the message in the alert region and the same status.
+    response = client.post(create_url(article), data)
+    assert response.status_code == status
+    assert '<div id="alerts" class="alerts" role="alert"><p>' in response.content.decode()
+    assert message in response.content.decode()
+
+
+def test_it_creates_in_a_number_of_queries_that_does_not_grow(
+    client, editor, claim, figure, django_assert_max_num_queries
+):
+    article = ArticleFactory()
+    client.force_login(editor)
+    length = len(article.body)
+
+    def tag_once():
+        with django_assert_max_num_queries(15):
+            response = client.post(create_url(article), selection(article, "12%"), **HTMX)
+        assert response.status_code == 200
+
+    AnnotationFactory(article=article, tag=claim, quote="30%", author=editor)
+    tag_once()
+    for i in range(200):
+        start = i % (length - 5)
+        AnnotationFactory(article=article, tag=figure, start=start, end=start + 5, author=editor)
+    tag_once()
+
+
+# Update ----------------------------------------------------------------------------------
+
+
+def update_url(annotation):
+    return reverse("annotation_update", args=[annotation.pk])
+
+
+def test_it_sends_anonymous_updates_to_the_login_page(client, mine):
+    response = client.post(update_url(mine), {"note": "x"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", ["viewer", "other_editor"])
+def test_it_refuses_updates_from_anyone_but_author_and_staff(client, mine, who, request):
+    client.force_login(request.getfixturevalue(who))
+    assert client.post(update_url(mine), {"note": "mine now"}).status_code == 403
+    response = client.post(update_url(mine), {"note": "mine now"}, **HTMX)
+    assert response.status_code == 403
+    assert b"Only the annotation&#x27;s author or staff may change it." in response.content
+    mine.refresh_from_db()
+    assert mine.note == ""
+
+
+@pytest.mark.parametrize("who", ["editor", "staff"])
+def test_it_lets_author_and_staff_change_note_and_tag(client, mine, figure, who, request):
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(update_url(mine), {"note": "Source?\r\nCheck it", "tag": "figure"}, **HTMX)
+    assert response.status_code == 200
+    html = assert_fragments_only(response)
+    mine.refresh_from_db()
+    assert (mine.note, mine.tag) == ("Source?\nCheck it", figure)
+    assert f'<mark data-tag="figure" data-annotation="{mine.pk}"' in html
+    assert "Source?<br>Check it" in html
+
+
+def test_it_changes_only_what_is_sent(client, editor, mine):
+    client.force_login(editor)
+    mine.note = "keep me"
+    mine.save()
+    assert client.post(update_url(mine), {"tag": "rebuttal"}).status_code == 302
+    mine.refresh_from_db()
+    assert (mine.note, mine.tag.slug) == ("keep me", "rebuttal")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"tag": "nope"}, "There is no tag “nope”"),
+        ({"note": "x" * 5001}, "the limit is 5,000"),
+        ({}, "Nothing to change"),
+    ],
+)
+def test_it_refuses_bad_updates(client, editor, mine, data, message):
+    client.force_login(editor)
+    response = client.post(update_url(mine), data, **HTMX)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    mine.refresh_from_db()
+    assert (mine.note, mine.tag.slug) == ("", "claim")
+
+
+def test_it_refuses_get_on_update_and_404s_a_missing_annotation(client, editor, mine):
+    client.force_login(editor)
+    assert client.get(update_url(mine)).status_code == 405
+    url = reverse("annotation_update", args=[mine.pk + 1000])
+    assert client.post(url, {"note": "x"}).status_code == 404
+
+
+# Delete and Undo -------------------------------------------------------------------------
+
+
+def delete_url(annotation):
+    return reverse("annotation_delete", args=[annotation.pk])
+
+
+def restore_url(pk):
+    return reverse("annotation_restore", args=[pk])
+
+
+def test_it_sends_anonymous_deletes_to_the_login_page(client, mine):
+    assert client.post(delete_url(mine)).status_code == 302
+    assert Annotation.objects.filter(pk=mine.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["viewer", "other_editor"])
+def test_it_refuses_deletes_from_anyone_but_author_and_staff(client, mine, who, request):
+    client.force_login(request.getfixturevalue(who))
+    assert client.post(delete_url(mine)).status_code == 403
+    assert client.post(delete_url(mine), **HTMX).status_code == 403
+    assert Annotation.objects.filter(pk=mine.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["editor", "staff"])
+def test_it_deletes_and_offers_undo_to_author_and_staff(client, mine, who, request):
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(delete_url(mine), **HTMX)
+    assert response.status_code == 200
+    html = assert_fragments_only(response)
+    assert not Annotation.objects.filter(pk=mine.pk).exists()
+    assert f'hx-post="{restore_url(mine.pk)}"' in html
+    assert "<mark" not in html
+    assert "Deleted the claim on “30% of the budget”." in html
+
+
+def test_it_refuses_get_on_delete(client, editor, mine):
+    client.force_login(editor)
+    assert client.get(delete_url(mine)).status_code == 405
+    assert client.post(reverse("annotation_delete", args=[mine.pk + 1000])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["editor", "staff"])
+def test_it_restores_a_deleted_annotation_with_its_id_and_times(client, mine, who, request):
+    created = mine.created
+    client.force_login(request.getfixturevalue(who))
+    client.post(delete_url(mine), **HTMX)
+    response = client.post(restore_url(mine.pk), **HTMX)
+    assert response.status_code == 200
+    html = assert_fragments_only(response)
+    restored = Annotation.objects.get(pk=mine.pk)
+    assert (restored.quote, restored.start, restored.end, restored.author) == (
+        mine.quote, mine.start, mine.end, mine.author
+    )
+    assert restored.created == created
+    assert restored.status == AnchorStatus.ANCHORED
+    assert f'<mark data-tag="claim" data-annotation="{mine.pk}"' in html
+    assert [h.history_type for h in restored.history.order_by("history_id")] == ["+", "-", "+"]
+
+
+@pytest.mark.parametrize("who", ["viewer", "other_editor"])
+def test_it_refuses_restores_by_anyone_but_author_and_staff(client, editor, mine, who, request):
+    client.force_login(editor)
+    client.post(delete_url(mine))
+    client.force_login(request.getfixturevalue(who))
+    assert client.post(restore_url(mine.pk), **HTMX).status_code == 403
+    assert not Annotation.objects.filter(pk=mine.pk).exists()
+
+
+def test_it_refuses_restoring_twice_or_what_never_existed(client, editor, mine):
+    client.force_login(editor)
+    client.post(delete_url(mine))
+    assert client.post(restore_url(mine.pk)).status_code == 302
+    response = client.post(restore_url(mine.pk), **HTMX)
+    assert response.status_code == 409
+    assert "already been restored" in response.content.decode()
+    assert client.post(restore_url(mine.pk + 1000)).status_code == 404
+    assert client.get(restore_url(mine.pk)).status_code == 405
+
+
+def test_it_restores_as_orphaned_when_the_text_changed_meanwhile(client, editor, mine):
+    client.force_login(editor)
+    client.post(delete_url(mine))
+    article = mine.article
+    article.replace_content(
+        date=article.date,
+        title=article.title,
+        blocks=[BlockText(BlockKind.PARAGRAPH, "The council said 40% of the money went to roads.")],
+    )
+    response = client.post(restore_url(mine.pk), **HTMX)
+    assert response.status_code == 200
+    assert Annotation.objects.get(pk=mine.pk).status == AnchorStatus.ORPHANED
+    assert "listed as orphaned" in response.content.decode()
+
+
+# Reselect (accept a fuzzy match, re-attach an orphan) ------------------------------------
+
+
+def reselect_url(annotation):
+    return reverse("annotation_reselect", args=[annotation.pk])
+
+
+@pytest.fixture
+def fuzzy(mine):
+    # As re-anchoring leaves it: on near-matching words, the quote still the old one.
+    Annotation.objects.filter(pk=mine.pk).update(status=AnchorStatus.FUZZY, quote="31% of the budget")
+    mine.refresh_from_db()
+    return mine
+
+
+@pytest.mark.parametrize("who", ["editor", "staff"])
+def test_it_accepts_a_fuzzy_match_for_author_and_staff(client, fuzzy, who, request):
+    client.force_login(request.getfixturevalue(who))
+    data = selection(fuzzy.article, "30% of the budget")
+    response = client.post(reselect_url(fuzzy), data, **HTMX)
+    assert response.status_code == 200
+    assert_fragments_only(response)
+    fuzzy.refresh_from_db()
+    assert (fuzzy.status, fuzzy.quote) == (AnchorStatus.ANCHORED, "30% of the budget")
+
+
+def test_it_reattaches_an_orphan_to_a_new_passage(client, editor, mine):
+    Annotation.objects.filter(pk=mine.pk).update(status=AnchorStatus.ORPHANED)
+    client.force_login(editor)
+    response = client.post(reselect_url(mine), selection(mine.article, "the figure was 12%"))
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == AnchorStatus.ANCHORED
+    assert mine.article.body[mine.start : mine.end] == mine.quote == "the figure was 12%"
+
+
+@pytest.mark.parametrize("who", ["viewer", "other_editor"])
+def test_it_refuses_reselects_by_anyone_but_author_and_staff(client, fuzzy, who, request):
+    client.force_login(request.getfixturevalue(who))
+    data = selection(fuzzy.article, "30% of the budget")
+    assert client.post(reselect_url(fuzzy), data, **HTMX).status_code == 403
+    fuzzy.refresh_from_db()
+    assert fuzzy.status == AnchorStatus.FUZZY
+
+
+def test_it_refuses_a_stale_reselect_and_other_methods(client, editor, fuzzy):
+    client.force_login(editor)
+    data = {**selection(fuzzy.article, "30% of the budget"), "quote": "31% of the budget"}
+    response = client.post(reselect_url(fuzzy), data, **HTMX)
+    assert response.status_code == 409
+    assert "no longer matches the article" in response.content.decode()
+    assert client.get(reselect_url(fuzzy)).status_code == 405
+    anonymous = client.__class__()
+    assert anonymous.post(reselect_url(fuzzy), data).status_code == 302
