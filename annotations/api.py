@@ -24,7 +24,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, register_converter, resolve, reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -58,9 +58,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
-# The largest primary key the databases store (a signed 64-bit integer): a bigger id is not
-# there, and asking the database about it would overflow instead of answering "not found".
-MAX_ID = 2**63 - 1
 
 
 # Authentication ---------------------------------------------------------------------------
@@ -274,10 +271,15 @@ def describe_validation_errors(errors: list[dict]) -> list[str]:
 
 
 def storable(value: str) -> str:
-    """Refuse a NUL character: PostgreSQL cannot store one, and a clear 400 beats a database
-    error. (pydantic already refuses lone surrogates, which are not UTF-8.)"""
+    """Refuse text the databases cannot store, with a clear 400 instead of a database error:
+    PostgreSQL refuses a NUL character, and a lone surrogate (valid in JSON's `\\ud800`
+    escapes) is not UTF-8."""
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 
@@ -303,7 +305,9 @@ class TextualBodyIn(BaseModel):
     purpose: Literal["tagging", "commenting"] = Field(
         description="`tagging`: the value is a tag's slug (e.g. `claim`); `commenting`: the note."
     )
-    value: Text = Field(max_length=1_000_000)
+    # No maxLength here: the note's limit comes with a plain-words message from the domain
+    # check, and the request size cap (413) bounds everything else.
+    value: Text
 
 
 class SelectorIn(BaseModel):
@@ -474,12 +478,6 @@ def check_source_id(source_id: str) -> str:
     return source_id
 
 
-def check_annotation_id(annotation_id: int) -> int:
-    if not 0 < annotation_id <= MAX_ID:
-        raise Http404(f"There is no annotation {annotation_id}.")
-    return annotation_id
-
-
 def not_found_says_what(what: str):
     """Turn get_object_or_404's "No Article matches the given query." into plain words."""
 
@@ -509,17 +507,17 @@ def find_article_to_annotate(user, source_id: str) -> Article:
 @not_found_says_what("There is no annotation {0}.")
 def find_annotation(user, annotation_id: int) -> Annotation:
     # Any signed-in user reads any annotation (SPEC §9).
-    return get_object_or_404(Annotation.objects.with_related(), pk=check_annotation_id(annotation_id))
+    return get_object_or_404(Annotation.objects.with_related(), pk=annotation_id)
 
 
 @not_found_says_what("There is no annotation {0}.")
 def find_annotation_to_change(user, annotation_id: int) -> Annotation:
-    return get_annotation_to_change(user, check_annotation_id(annotation_id))
+    return get_annotation_to_change(user, annotation_id)
 
 
 @not_found_says_what("There is no annotation {0}.")
 def find_annotation_to_delete(user, annotation_id: int) -> Annotation:
-    return get_annotation_to_delete(user, check_annotation_id(annotation_id))
+    return get_annotation_to_delete(user, annotation_id)
 
 
 def article_summary(article: Article, links: wa.Links) -> dict:
@@ -559,7 +557,9 @@ def list_articles(
     page: int = Query(1, ge=1, le=MAX_PAGE),
     per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
 ):
-    articles = Article.objects.with_annotation_count().defer("body")
+    # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
+    # the id makes pages stable among articles of the same date and title.
+    articles = Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
     links = wa.Links.for_request(request)
@@ -717,9 +717,25 @@ def remove(request, annotation_id: int):
     return Status(204, None)
 
 
+class AnyPathConverter:
+    """Like Django's `path` converter, but also across a newline (`.` stops at one), so that
+    no URL under /api/ falls through to the HTML error page."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyPathConverter, "anypath")
+
+
 @api.api_operation(
     ["GET", "POST", "PUT", "PATCH", "DELETE"],
-    "/{path:rest}",
+    "/{anypath:rest}",
     auth=None,
     include_in_schema=False,
     url_name="no_such_endpoint",

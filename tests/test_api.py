@@ -341,6 +341,8 @@ def test_it_answers_404_json_for_an_unknown_endpoint_with_a_hint(client, viewer)
     headers = bearer(viewer)
     assert_error(client.get("/api/nothing/here", headers=headers), 404, "There is no API endpoint", "/api/docs")
     assert_error(client.get("/api/articles", headers=headers), 404, "Did you mean /api/articles/")
+    assert_error(client.get("/api/annotations/%0A1/", headers=headers), 404, "There is no API endpoint")
+    assert_error(client.get("/api/%0A", headers=headers), 404, "There is no API endpoint")
 
 
 def test_it_answers_405_json_for_a_wrong_method(client, viewer, article):
@@ -474,7 +476,7 @@ def test_it_refuses_malformed_json_with_400(client, editor, article, raw, phrase
 def test_it_refuses_a_lone_surrogate_in_a_note(client, editor, article, claim):
     raw = json.dumps(new_annotation(article, "roads", note="NOTE")).replace("NOTE", "\\ud800")
     response = send(client, "POST", annotations_url(article), raw=raw, headers=bearer(editor))
-    assert_error(response, 400, "body[1].value: Input should be a valid string")
+    assert_error(response, 400, "body[1].value: must be valid Unicode text (it holds a lone surrogate)")
 
 
 def test_it_refuses_an_oversized_body_with_413(client, editor, article, claim, settings):
