@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from .models import Article, BlockKind, BlockText, RevisionOrigin
 
@@ -424,7 +424,9 @@ def list_folder(folder: Path, found: Found) -> None:
         with os.scandir(folder) as listing:
             children = sorted(listing, key=lambda child: child.name)
     except OSError as error:
-        found.entries.append(Entry(folder, rejected=f"the folder cannot be read ({error.strerror})"))
+        found.entries.append(
+            Entry(folder, rejected=f"the folder cannot be read ({error.strerror})")
+        )
         return
     real_folder = Path(os.path.realpath(folder))
     txt_count = 0
@@ -486,14 +488,14 @@ def import_article(parsed: ParsedArticle) -> FileResult:
     article = Article.objects.filter(source_id=parsed.source_id).first()
     if article is None:
         try:
-            with transaction.atomic():
-                Article.create_with_blocks(
-                    source_id=parsed.source_id,
-                    date=parsed.date,
-                    title=parsed.title,
-                    blocks=parsed.blocks,
-                    content_hash=parsed.content_hash,
-                )
+            # Its own transaction (article, history row and blocks, or nothing).
+            Article.create_with_blocks(
+                source_id=parsed.source_id,
+                date=parsed.date,
+                title=parsed.title,
+                blocks=parsed.blocks,
+                content_hash=parsed.content_hash,
+            )
         except IntegrityError:
             # Two imports of the same new file at once: the other one won; nothing was written.
             raise ImportRejected(
@@ -524,13 +526,15 @@ def import_entries(
     seen_paths: set[str] = set()
     for entry in entries:
         file = display(entry.path)
+        # The same file named twice (a folder, and a file inside it) counts once. The last
+        # part of the path is not resolved: two links to one file are two refusals.
+        real = os.path.join(os.path.realpath(entry.path.parent), entry.path.name)
+        if real in seen_paths:
+            continue
+        seen_paths.add(real)
         if entry.rejected:
             yield FileResult(file, Outcome.REJECTED, f"{file}: {entry.rejected}")
             continue
-        real = os.path.realpath(entry.path)
-        if real in seen_paths:
-            continue  # the same file named twice (a folder and a file inside it)
-        seen_paths.add(real)
         try:
             parsed = read_article(
                 entry.path, encoding=encoding, max_bytes=max_bytes, folder=entry.folder

@@ -161,7 +161,9 @@ def test_it_keeps_whitespace_the_browser_does_not_collapse():
     # page shows them, so the offsets must count them.
     text = " date 2025-01-01 T\n\nIt rose 30\u00a0% in\u2003May, to 5\u202f000.\n"
 
-    assert blocks_of(text) == [(BlockKind.PARAGRAPH, "It rose 30\u00a0% in\u2003May, to 5\u202f000.")]
+    assert blocks_of(text) == [
+        (BlockKind.PARAGRAPH, "It rose 30\u00a0% in\u2003May, to 5\u202f000.")
+    ]
 
 
 def test_it_keeps_emoji_and_counts_offsets_in_code_points():
@@ -282,7 +284,10 @@ def test_it_makes_a_block_starting_with_photo_a_credit_even_when_short():
         ("Council Budget Row\n\nText.\n", "line 1 should be the header ` date YYYY-MM-DD Title`"),
         ("2025-08-08 Council\n\nText.\n", "line 1 should be the header"),
         (" date\n\nText.\n", "line 1 should be the header"),
-        (" date 08/08/2025 Title\n\nText.\n", "the header's date '08/08/2025' is not written as YYYY-MM-DD"),
+        (
+            " date 08/08/2025 Title\n\nText.\n",
+            "the header's date '08/08/2025' is not written as YYYY-MM-DD",
+        ),
         (" date 2025-8-8 Title\n\nText.\n", "is not written as YYYY-MM-DD"),
         (" date ２０２５-０８-０８ Title\n\nText.\n", "is not written as YYYY-MM-DD"),
         (" date 2025-02-30 Title\n\nText.\n", "the header's date 2025-02-30 is impossible"),
@@ -293,10 +298,19 @@ def test_it_makes_a_block_starting_with_photo_a_credit_even_when_short():
         (" date 2025-08-08 Title\n", "the article has no body: nothing follows the header"),
         (" date 2025-08-08 Title", "the article has no body"),
         (" date 2025-08-08 Title\n\n \n\t\n", "the article has no body"),
-        (" date 2025-08-08 Title\n\nA bell\x07 rang.\n", "the control character U+0007 at line 3, column 7"),
+        (
+            " date 2025-08-08 Title\n\nA bell\x07 rang.\n",
+            "the control character U+0007 at line 3, column 7",
+        ),
         (" date 2025-08-08 T\n\nIt\x92s\n", "U+0092 at line 3, column 3"),
-        (" date 2025-08-08 T\n\nNUL\x00\n", "this looks like a binary file, not text (it contains NUL bytes)"),
-        (" date 2025-08-08 " + "T" * 501 + "\n\nText.\n", "the title is 501 characters long; the limit is 500"),
+        (
+            " date 2025-08-08 T\n\nNUL\x00\n",
+            "this looks like a binary file, not text (it contains NUL bytes)",
+        ),
+        (
+            " date 2025-08-08 " + "T" * 501 + "\n\nText.\n",
+            "the title is 501 characters long; the limit is 500",
+        ),
     ],
 )
 def test_it_refuses_a_malformed_file_saying_why(text, reason):
@@ -395,7 +409,10 @@ def test_it_names_the_file_in_every_refusal(tmp_path):
     with pytest.raises(ImportRejected) as error:
         read_article(path)
 
-    assert str(error.value) == f"{path}: the header's date 2025-02-30 is impossible (day is out of range for month)"
+    assert (
+        str(error.value)
+        == f"{path}: the header's date 2025-02-30 is impossible (day is out of range for month)"
+    )
 
 
 def test_it_uses_the_file_name_without_txt_as_source_id(tmp_path):
@@ -433,7 +450,9 @@ def test_it_refuses_a_file_name_that_is_not_utf8(tmp_path):
         read_article(path)
 
     assert error.value.reason == "the file name is not valid UTF-8; rename the file"
-    assert str(error.value).endswith("caf\\xe9.txt: the file name is not valid UTF-8; rename the file")
+    assert str(error.value).endswith(
+        "caf\\xe9.txt: the file name is not valid UTF-8; rename the file"
+    )
 
 
 def test_it_refuses_a_file_over_the_size_limit(tmp_path):
@@ -446,7 +465,8 @@ def test_it_refuses_a_file_over_the_size_limit(tmp_path):
         read_article(path, max_bytes=size - 1)
 
     assert error.value.reason.startswith(
-        f"the file is {size:,} bytes; the limit is {size - 1:,} bytes (settings.IMPORT_MAX_FILE_BYTES"
+        f"the file is {size:,} bytes; the limit is {size - 1:,} bytes "
+        "(settings.IMPORT_MAX_FILE_BYTES"
     )
 
 
@@ -459,7 +479,10 @@ def test_it_refuses_to_read_through_a_symbolic_link(tmp_path):
     with pytest.raises(ImportRejected) as error:
         read_article(link)
 
-    assert error.value.reason == "this is a symbolic link; links are never followed: name the real file"
+    assert (
+        error.value.reason
+        == "this is a symbolic link; links are never followed: name the real file"
+    )
 
 
 def test_it_refuses_a_fifo_without_waiting_for_a_writer(tmp_path):

@@ -27,12 +27,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "paths", nargs="*", metavar="PATH", help="A .txt file or a folder (not searched recursively)."
+            "paths",
+            nargs="*",
+            metavar="PATH",
+            help="A .txt file or a folder (not searched recursively).",
         )
         parser.add_argument(
             "--encoding",
             default="utf-8",
-            help="Text encoding of the files (default utf-8), e.g. cp1252 for legacy Windows files.",
+            help="Text encoding of the files (default utf-8); cp1252 for legacy Windows files.",
         )
 
     def handle(self, *args, paths: list[str], encoding: str, verbosity: int = 1, **options) -> None:
@@ -52,8 +55,9 @@ class Command(BaseCommand):
         # A bar only where a person watches: both streams on a terminal, so neither a log
         # file nor a pipe ever receives carriage returns.
         bar = ProgressBar(
-            self.stderr, len(found.entries), enabled=verbosity > 0 and self.stdout.isatty()
-            and self.stderr.isatty(),
+            self.stderr,
+            len(found.entries),
+            enabled=verbosity > 0 and self.stdout.isatty() and self.stderr.isatty(),
         )
         tally = Tally()
         for result in import_entries(found.entries, encoding=encoding):
