@@ -28,6 +28,7 @@ from .models import (
     AnchorStatus,
     Annotation,
     AnnotationError,
+    ApiToken,
     Tag,
     check_note,
     check_selection,
@@ -335,3 +336,72 @@ def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
 
 
 # API tokens (SPEC §8) are managed below this line by the API's admin.
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Bearer tokens for scripts: made here and shown once; revoked, never edited back.
+
+    Only a token's SHA-256 digest is stored, so the raw value exists in the message shown
+    right after it is made, and nowhere else. Staff who are not superusers see and make
+    tokens for themselves only: a token acts with its owner's rights.
+    """
+
+    list_display = ["name", "user", "prefix", "created", "last_used", "active"]
+    list_filter = [("revoked", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    actions = ["revoke"]
+
+    @admin.display(boolean=True, description="Active")
+    def active(self, token: ApiToken) -> bool:
+        return token.revoked is None
+
+    def get_queryset(self, request: HttpRequest):
+        tokens = super().get_queryset(request)
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ["user", "name"]
+        return ["user", "name", "prefix", "created", "last_used", "revoked"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return []
+        fixed = ["user", "prefix", "created", "last_used"]
+        return fixed + ["revoked"] if obj.revoked else fixed
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "user":
+            users = get_user_model().objects.filter(is_active=True)
+            kwargs["queryset"] = users if request.user.is_superuser else users.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        if not request.user.is_superuser and obj.user_id != request.user.pk:
+            raise PermissionDenied("You may make tokens for yourself only.")
+        issued, raw = ApiToken.issue(user=obj.user, name=obj.name)
+        # The admin carries on with `obj` (the log entry, the redirect): make it the saved token.
+        for field in ApiToken._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued, field.attname))
+        obj._state.adding, obj._state.db = False, issued._state.db
+        messages.warning(
+            request,
+            format_html(
+                "The new token for {} is <code>{}</code>. Copy it now: only a digest of it is "
+                "stored, so it cannot be shown again. Scripts send it as "
+                "<code>Authorization: Bearer {}</code>.",
+                obj.user,
+                raw,
+                raw,
+            ),
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        count = queryset.filter(revoked__isnull=True).update(revoked=timezone.now())
+        self.message_user(request, f"Revoked {count} token{'' if count == 1 else 's'}.")

@@ -654,6 +654,12 @@ def test_an_editor_removed_from_the_group_loses_the_right_to_change(client, edit
 # A round trip shows up everywhere -----------------------------------------------------------
 
 
+def article_page(client, article) -> str:
+    response = client.get(reverse("article_detail", args=[article.source_id]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_csv(client, editor, article, claim, figure):
     headers = bearer(editor)
     client.force_login(editor)
@@ -668,9 +674,7 @@ def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_c
     listed = client.get(annotations_url(article), headers=headers).json()
     assert [item["id"] for item in listed["items"]] == [url]
 
-    page = client.get(f"/articles/{article.source_id}/")
-    if page.status_code == 200 and b"<article" in page.content:  # the article page (another area)
-        assert f'data-annotation="{annotation.pk}"'.encode() in page.content
+    assert f'<mark data-tag="claim" data-annotation="{annotation.pk}"' in article_page(client, article)
     csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
     assert "30% of the budget" in csv_text and ",claim," in csv_text
 
@@ -678,19 +682,30 @@ def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_c
     assert patched.json()["body"][0]["value"] == "figure"
     csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
     assert ",figure," in csv_text and ",claim," not in csv_text
+    assert f'<mark data-tag="figure" data-annotation="{annotation.pk}"' in article_page(client, article)
 
     assert client.delete(url, headers=headers).status_code == 204
     csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
     assert "30% of the budget" not in csv_text
+    assert f'data-annotation="{annotation.pk}"' not in article_page(client, article)
     assert client.get(annotations_url(article), headers=headers).json()["items"] == []
 
 
-def test_annotations_made_elsewhere_show_up_in_the_api(client, viewer, article):
-    # The reverse direction: what the pages or the admin create, the API lists.
-    annotation = AnnotationFactory(article=article, quote="roads", note="from the page")
-    items = client.get(annotations_url(article), headers=bearer(viewer)).json()["items"]
-    assert [(i["id"], i["body"][1]["value"]) for i in items] == [
-        (f"http://testserver/api/annotations/{annotation.pk}/", "from the page")
+def test_annotations_made_on_the_page_show_up_in_the_api(client, editor, article, claim):
+    # The reverse direction: what an editor makes on the article page, the API lists.
+    client.force_login(editor)
+    start = article.body.index("roads")
+    made = client.post(
+        reverse("annotation_create", args=[article.source_id]),
+        {"start": start, "end": start + 5, "quote": "roads", "tag": "claim", "note": "from the page"},
+    )
+    assert made.status_code in (200, 302)
+    annotation = Annotation.objects.get()
+
+    items = client.get(annotations_url(article), headers=bearer(editor)).json()["items"]
+
+    assert [(i["id"], i["body"][1]["value"], i["target"]["selector"][0]["exact"]) for i in items] == [
+        (f"http://testserver/api/annotations/{annotation.pk}/", "from the page", "roads")
     ]
 
 
@@ -867,3 +882,52 @@ def test_a_user_without_an_account_cannot_be_reached_by_a_token_of_another(clien
     headers = bearer(other)
     annotation = AnnotationFactory(article=ArticleFactory(), quote="roads", author=editor)
     assert_error(client.delete(annotation_url(annotation), headers=headers), 403)
+
+
+# Tokens in the admin ------------------------------------------------------------------------
+
+
+def test_staff_make_a_token_in_the_admin_and_see_it_once(client, staff, editor, article):
+    client.force_login(staff)
+
+    response = client.post(reverse("admin:annotations_apitoken_add"), {"user": editor.pk, "name": "fact-check desk"}, follow=True)
+
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    (message,) = [str(m) for m in response.context["messages"] if "<code>" in str(m)]
+    raw = message.split("<code>")[1].split("</code>")[0]
+    assert raw.startswith(token.prefix) and token.digest == ApiToken.digest_of(raw)
+    assert raw not in token.digest and (token.user, token.name) == (editor, "fact-check desk")
+    assert client.get(ARTICLES, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    # Shown once: the token's page never shows the raw value again.
+    page = client.get(reverse("admin:annotations_apitoken_change", args=[token.pk])).content.decode()
+    assert raw not in page and token.prefix in page
+
+
+def test_staff_revoke_tokens_in_the_admin(client, staff, editor):
+    token, raw = ApiToken.issue(user=editor, name="script")
+    client.force_login(staff)
+
+    client.post(reverse("admin:annotations_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
+
+    token.refresh_from_db()
+    assert token.revoked is not None
+    assert_error(Client().get(ARTICLES, headers={"Authorization": f"Bearer {raw}"}), 401)
+    page = client.get(reverse("admin:annotations_apitoken_change", args=[token.pk])).content.decode()
+    assert 'name="revoked' not in page  # a revoked token stays revoked
+
+
+def test_staff_who_are_not_superusers_make_tokens_for_themselves_only(client, editor):
+    from django.contrib.auth.models import Permission
+
+    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__endswith="_apitoken"))
+    ApiToken.issue(user=editor, name="editor's own")
+    client.force_login(clerk)
+
+    refused = client.post(reverse("admin:annotations_apitoken_add"), {"user": editor.pk, "name": "impersonate"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    client.post(reverse("admin:annotations_apitoken_add"), {"user": clerk.pk, "name": "mine"})
+    assert list(ApiToken.objects.filter(user=clerk).values_list("name", flat=True)) == ["mine"]
+    listing = client.get(reverse("admin:annotations_apitoken_changelist")).content.decode()
+    assert "mine" in listing and "editor&#x27;s own" not in listing and "editor's own" not in listing
