@@ -59,6 +59,7 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Control characters never belong in article text. Tab, line feed, carriage return, form feed
 # and vertical tab are whitespace (handled above); everything else in C0, DEL and C1 is refused.
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 BINARY_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "a PNG image",
@@ -214,6 +215,13 @@ def split_blocks(lines: Iterable[str]) -> Iterator[list[str]]:
 def check_no_control_characters(text: str) -> None:
     if "\x00" in text:
         raise ImportRejected("this looks like a binary file, not text (it contains NUL bytes)")
+    surrogate = SURROGATE.search(text)
+    if surrogate is not None:
+        # Only an odd codec (unicode_escape) yields one; no database would store it.
+        raise ImportRejected(
+            f"the text holds an unpaired surrogate U+{ord(surrogate.group()):04X}, which is "
+            f"not a character; check the --encoding"
+        )
     match = CONTROL.search(text)
     if match is not None:
         line = text.count("\n", 0, match.start()) + 1

@@ -307,6 +307,7 @@ def test_it_makes_a_block_starting_with_photo_a_credit_even_when_short():
             " date 2025-08-08 T\n\nNUL\x00\n",
             "this looks like a binary file, not text (it contains NUL bytes)",
         ),
+        (" date 2025-08-08 T\n\nA \ud800.\n", "the text holds an unpaired surrogate U+D800"),
         (
             " date 2025-08-08 " + "T" * 501 + "\n\nText.\n",
             "the title is 501 characters long; the limit is 500",
