@@ -180,7 +180,10 @@ def export_queryset(article: Article | None = None):
     annotations = Annotation.objects.with_related().defer("article__body")
     if article is not None:
         annotations = annotations.filter(article=article)
-    return annotations.order_by("article__source_id", "start", "end", "id").iterator(chunk_size=1000)
+    # The CSV export's order: newest article first, then reading order.
+    return annotations.order_by("-article__date", "article__source_id", "start", "end", "id").iterator(
+        chunk_size=1000
+    )
 
 
 def collection_chunks(
@@ -220,7 +223,14 @@ def export_chunks(links: Links, article: Article | None = None) -> Iterator[str]
     else:
         collection_id = links.absolute(reverse("export_jsonld_article", args=[article.source_id]))
         label = f"Annotations of “{article.title}”"
-    return collection_chunks(export_queryset(article), links, collection_id=collection_id, label=label)
+    rows = export_queryset(article)
+    try:
+        yield from collection_chunks(rows, links, collection_id=collection_id, label=label)
+    finally:
+        # Close the database cursor now, not when the garbage collector gets to it: a
+        # PostgreSQL server-side cursor left open by a client that hung up mid-download would
+        # fail later in whatever transaction the connection is in by then.
+        rows.close()
 
 
 def stream_collection(out, *, article: Article | None = None, links: Links | None = None) -> None:

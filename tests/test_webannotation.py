@@ -136,7 +136,8 @@ def test_it_counts_offsets_in_code_points_after_an_emoji():
 
 
 def test_it_exports_every_annotation_in_one_collection(article):
-    other = ArticleFactory(source_id="zz_other")
+    newer = article.date.replace(year=article.date.year + 1)
+    other = ArticleFactory(source_id="aa_newer", date=newer)
     AnnotationFactory(article=article, quote="roads")
     AnnotationFactory(article=article, quote="The mayor denied it", note="Quote in full")
     AnnotationFactory(article=other, quote="budget")
@@ -152,10 +153,11 @@ def test_it_exports_every_annotation_in_one_collection(article):
     items = data["first"]["items"]
     assert len(items) == 3
     assert all("@context" not in item for item in items)
+    # As the CSV: newest article first, then reading order.
     assert [item["target"]["selector"][0]["exact"] for item in items] == [
+        "budget",
         "roads",
         "The mayor denied it",
-        "budget",
     ]
 
 
@@ -187,6 +189,33 @@ def test_it_streams_the_collection_in_chunks_across_batches(article, monkeypatch
     # head, page head, three batches (2 + 2 + 1), tail
     assert len(chunks) == 6
     assert json.loads("".join(chunks))["total"] == 5
+
+
+def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monkeypatch):
+    closed, opened = [], []
+
+    def rows(article=None):
+        def cursor():
+            try:
+                yield from Annotation.objects.with_related().iterator()
+            finally:
+                closed.append(True)
+
+        opened.append(cursor())  # held here, so only an explicit close can end it
+        return opened[-1]
+
+    monkeypatch.setattr(wa, "export_queryset", rows)
+    monkeypatch.setattr(wa, "STREAM_BATCH", 1)
+    AnnotationFactory(article=article, quote="roads")
+    AnnotationFactory(article=article, quote="budget")
+    chunks = wa.export_chunks(LINKS)
+    for _ in range(3):  # the head, the page's head, the first annotation; then the client hangs up
+        next(chunks)
+    assert closed == []
+
+    chunks.close()
+
+    assert closed == [True]
 
 
 def test_it_streams_with_one_query_however_many_annotations(article, django_assert_num_queries):
