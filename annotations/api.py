@@ -39,10 +39,10 @@ from newsroom.models import Article
 
 from . import webannotation as wa
 from .access import (
-    get_article_for_user,
-    get_article_to_annotate,
     get_annotation_to_change,
     get_annotation_to_delete,
+    get_article_for_user,
+    get_article_to_annotate,
 )
 from .models import (
     Annotation,
@@ -169,7 +169,9 @@ def on_unauthenticated(request, exc):
 def on_http_error(request, exc: HttpError):
     # ninja turns any failure to parse the body into "Cannot parse request body"; say why.
     cause = exc.__cause__
-    if exc.status_code == 400 and isinstance(cause, ValueError):  # JSONDecodeError, UnicodeDecodeError
+    if exc.status_code == 400 and isinstance(
+        cause, ValueError
+    ):  # JSONDecodeError, UnicodeDecodeError
         return error(request, 400, f"The request body is not valid JSON: {cause}.")
     if exc.status_code == 400 and isinstance(cause, RecursionError):
         return error(request, 400, "The request body is not valid JSON: it is nested too deeply.")
@@ -179,7 +181,9 @@ def on_http_error(request, exc: HttpError):
 @api.exception_handler(ValidationError)
 def on_invalid(request, exc: ValidationError):
     problems = describe_validation_errors(exc.errors)
-    return error(request, 400, "The request is not valid: " + "; ".join(problems) + ".", errors=problems)
+    return error(
+        request, 400, "The request is not valid: " + "; ".join(problems) + ".", errors=problems
+    )
 
 
 @api.exception_handler(AnnotationError)
@@ -369,7 +373,9 @@ class TextPositionSelectorOut(Schema):
 
 class TargetOut(Schema):
     source: str = Field(description="The article page's URL.")
-    selector: list[Annotated[TextQuoteSelectorOut | TextPositionSelectorOut, Field(discriminator="type")]]
+    selector: list[
+        Annotated[TextQuoteSelectorOut | TextPositionSelectorOut, Field(discriminator="type")]
+    ]
 
 
 class PersonOut(Schema):
@@ -390,12 +396,15 @@ class AnnotationOut(Schema):
     motivation: Literal["tagging"]
     body: list[TextualBodyOut]
     target: TargetOut
-    creator: PersonOut | None = Field(None, description="Left out when the author's account is gone.")
+    creator: PersonOut | None = Field(
+        None, description="Left out when the author's account is gone."
+    )
     created: DateTime
     modified: DateTime
     status: Literal["anchored", "fuzzy", "orphaned"] = Field(
-        description="Extension: `fuzzy` awaits an editor's review (the position is on near-matching "
-        "words, `exact` keeps the original ones); `orphaned` found no place in the current text."
+        description="Extension: `fuzzy` awaits an editor's review (the position is on "
+        "near-matching words, `exact` keeps the original ones); `orphaned` found no place in "
+        "the current text."
     )
 
 
@@ -559,7 +568,9 @@ def list_articles(
 ):
     # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
     # the id makes pages stable among articles of the same date and title.
-    articles = Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+    articles = (
+        Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+    )
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
     links = wa.Links.for_request(request)
@@ -586,7 +597,11 @@ def get_article(request, source_id: str):
         {"kind": block.kind, "start": start, "end": start + len(block.text)}
         for block, start in article.blocks_with_starts()
     ]
-    return {**article_summary(article, wa.Links.for_request(request)), "body": article.body, "blocks": blocks}
+    return {
+        **article_summary(article, wa.Links.for_request(request)),
+        "body": article.body,
+        "blocks": blocks,
+    }
 
 
 @api.get(
@@ -699,7 +714,9 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
             annotation.end,
             annotation.quote,
         ):
-            reselect_annotation(annotation, start=selection.start, end=selection.end, quote=selection.exact)
+            reselect_annotation(
+                annotation, start=selection.start, end=selection.end, quote=selection.exact
+            )
         update_annotation(annotation, tag=tag, note=note)
     return wa.annotation_to_jsonld(annotation, links)
 
@@ -767,7 +784,9 @@ def json_method_not_allowed(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
             allowed = response.get("Allow", "")
             replacement = JsonResponse(
                 {"detail": f"{request.method} is not allowed here; allowed: {allowed}."}, status=405

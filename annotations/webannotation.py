@@ -77,7 +77,11 @@ def timestamp(value: datetime) -> str:
 def creator_of(user) -> dict | None:
     if user is None:
         return None  # the author's account was deleted; the annotation stays
-    return {"type": "Person", "nickname": user.get_username(), "name": user.get_full_name() or user.get_username()}
+    return {
+        "type": "Person",
+        "nickname": user.get_username(),
+        "name": user.get_full_name() or user.get_username(),
+    }
 
 
 def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool = True) -> dict:
@@ -94,11 +98,21 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     text; the position is the last known one), SPEC §3-4.
     """
     bodies = [
-        {"type": "TextualBody", "purpose": TAGGING, "value": annotation.tag.slug, "format": "text/plain"}
+        {
+            "type": "TextualBody",
+            "purpose": TAGGING,
+            "value": annotation.tag.slug,
+            "format": "text/plain",
+        }
     ]
     if annotation.note:
         bodies.append(
-            {"type": "TextualBody", "purpose": COMMENTING, "value": annotation.note, "format": "text/plain"}
+            {
+                "type": "TextualBody",
+                "purpose": COMMENTING,
+                "value": annotation.note,
+                "format": "text/plain",
+            }
         )
     data = {
         "@context": CONTEXT,
@@ -181,9 +195,9 @@ def export_queryset(article: Article | None = None):
     if article is not None:
         annotations = annotations.filter(article=article)
     # The CSV export's order: newest article first, then reading order.
-    return annotations.order_by("-article__date", "article__source_id", "start", "end", "id").iterator(
-        chunk_size=1000
-    )
+    return annotations.order_by(
+        "-article__date", "article__source_id", "start", "end", "id"
+    ).iterator(chunk_size=1000)
 
 
 def collection_chunks(
@@ -195,14 +209,21 @@ def collection_chunks(
     counted while streaming: a count taken before could disagree with the rows that follow
     if someone annotates meanwhile, and JSON readers do not care about key order.
     """
-    head = {"@context": CONTEXT, "id": collection_id, "type": "AnnotationCollection", "label": label}
+    head = {
+        "@context": CONTEXT,
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "label": label,
+    }
     first = {"id": f"{collection_id}#page-1", "type": "AnnotationPage", "startIndex": 0}
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "first": '
     yield json.dumps(first, ensure_ascii=False)[:-1] + ', "items": ['
     total = 0
     batch: list[str] = []
     for annotation in annotations:
-        batch.append(json.dumps(annotation_to_jsonld(annotation, links, context=False), ensure_ascii=False))
+        batch.append(
+            json.dumps(annotation_to_jsonld(annotation, links, context=False), ensure_ascii=False)
+        )
         total += 1
         if len(batch) == STREAM_BATCH:
             yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
@@ -298,7 +319,11 @@ def read_selection(target: dict) -> Selection:
     selectors = target["selector"] if isinstance(target["selector"], list) else [target["selector"]]
     quotes = [s for s in selectors if s["type"] == QUOTE_SELECTOR]
     positions = [s for s in selectors if s["type"] == POSITION_SELECTOR]
-    missing = [name for name, found in ((QUOTE_SELECTOR, quotes), (POSITION_SELECTOR, positions)) if not found]
+    missing = [
+        name
+        for name, found in ((QUOTE_SELECTOR, quotes), (POSITION_SELECTOR, positions))
+        if not found
+    ]
     if missing:
         raise AnnotationError(
             f"The target needs a {' and a '.join(missing)}: the quoted text and its code-point "
@@ -307,12 +332,15 @@ def read_selection(target: dict) -> Selection:
         )
     if len(quotes) > 1 or len(positions) > 1:
         raise AnnotationError(
-            f"Send one {QUOTE_SELECTOR} and one {POSITION_SELECTOR}; several of a kind are ambiguous.",
+            f"Send one {QUOTE_SELECTOR} and one {POSITION_SELECTOR}; several of a kind are "
+            "ambiguous.",
             field="target",
         )
     quote, position = quotes[0], positions[0]
     if quote.get("exact") is None:
-        raise AnnotationError(f"The {QUOTE_SELECTOR} needs `exact`, the quoted text.", field="target")
+        raise AnnotationError(
+            f"The {QUOTE_SELECTOR} needs `exact`, the quoted text.", field="target"
+        )
     if position.get("start") is None or position.get("end") is None:
         raise AnnotationError(f"The {POSITION_SELECTOR} needs `start` and `end`.", field="target")
     return Selection(start=position["start"], end=position["end"], exact=quote["exact"])
@@ -326,7 +354,10 @@ def check_target_source(source: str | None, article: Article, links: Links) -> N
     if not source:
         return
     path = urlsplit(source).path
-    ours = {urlsplit(links.article_page(article.source_id)).path, urlsplit(links.article_api(article.source_id)).path}
+    ours = {
+        urlsplit(links.article_page(article.source_id)).path,
+        urlsplit(links.article_api(article.source_id)).path,
+    }
     if path not in ours:
         raise AnnotationError(
             f"The target's source {source!r} is not the article {article.source_id!r} this "

@@ -110,7 +110,13 @@ def test_it_accepts_a_bearer_token_and_notes_when_it_was_used(client, editor, ar
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer nwr_not-a-real-token", "Bearer ", "Basic dXNlcjpwYXNz", "nwr_no_scheme", "Bearer \x7f"],
+    [
+        "Bearer nwr_not-a-real-token",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "nwr_no_scheme",
+        "Bearer \x7f",
+    ],
 )
 def test_it_refuses_a_wrong_or_malformed_token(client, editor, article, header):
     ApiToken.issue(user=editor, name="script")
@@ -155,12 +161,16 @@ def test_it_checks_csrf_on_changes_through_the_session(editor, article, claim):
 
 def test_it_needs_no_csrf_token_with_a_bearer_token(editor, article, claim):
     script = Client(enforce_csrf_checks=True)
-    response = send(script, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(editor))
+    response = send(
+        script, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(editor)
+    )
     assert response.status_code == 201
 
 
 def test_it_records_the_token_owner_in_the_history(client, editor, article, claim):
-    response = send(client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(editor))
+    response = send(
+        client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(editor)
+    )
 
     annotation = Annotation.objects.get(pk=response.json()["id"].rstrip("/").rsplit("/", 1)[1])
     assert annotation.author == editor
@@ -216,7 +226,12 @@ def test_it_pages_the_article_list(client, viewer):
     assert page2["prev"] == "http://testserver/api/articles/?page=1&per_page=2"
     last = client.get(page2["next"], headers=headers).json()
     assert len(last["items"]) == 1 and "next" not in last
-    assert_error(client.get(ARTICLES + "?page=4&per_page=2", headers=headers), 404, "no page 4", "last page is 3")
+    assert_error(
+        client.get(ARTICLES + "?page=4&per_page=2", headers=headers),
+        404,
+        "no page 4",
+        "last page is 3",
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,7 +257,9 @@ def test_it_shows_an_article_with_its_plain_text_body_and_block_offsets(client, 
     assert data["title"] == "Council budget row"
     blocks = data["blocks"]
     assert [b["kind"] for b in blocks] == ["paragraph", "photo_credit", "heading", "paragraph"]
-    assert [article.body[b["start"] : b["end"]] for b in blocks] == [b.text for b in article.blocks.all()]
+    assert [article.body[b["start"] : b["end"]] for b in blocks] == [
+        b.text for b in article.blocks.all()
+    ]
 
 
 @pytest.mark.parametrize("source_id", ["no_such_story", "a%00b", "x" * 300])
@@ -253,7 +270,9 @@ def test_it_answers_404_json_for_a_missing_article(client, viewer, source_id):
 
 
 def test_it_names_the_missing_article(client, viewer):
-    assert_error(client.get("/api/articles/gone/", headers=bearer(viewer)), 404, "There is no article 'gone'")
+    assert_error(
+        client.get("/api/articles/gone/", headers=bearer(viewer)), 404, "There is no article 'gone'"
+    )
 
 
 def test_it_lists_an_articles_annotations_as_a_w3c_annotation_page(client, viewer, article):
@@ -333,20 +352,35 @@ def test_it_shows_one_annotation_with_its_context(client, viewer, article):
 def test_it_answers_404_json_for_a_missing_annotation(client, viewer, annotation_id):
     headers = bearer(viewer)
     for method in ("GET", "PATCH", "DELETE"):
-        response = send(client, method, f"/api/annotations/{annotation_id}/", data={} if method == "PATCH" else None, headers=headers)
+        response = send(
+            client,
+            method,
+            f"/api/annotations/{annotation_id}/",
+            data={} if method == "PATCH" else None,
+            headers=headers,
+        )
         assert_error(response, 404)
 
 
 def test_it_answers_404_json_for_an_unknown_endpoint_with_a_hint(client, viewer):
     headers = bearer(viewer)
-    assert_error(client.get("/api/nothing/here", headers=headers), 404, "There is no API endpoint", "/api/docs")
+    assert_error(
+        client.get("/api/nothing/here", headers=headers),
+        404,
+        "There is no API endpoint",
+        "/api/docs",
+    )
     assert_error(client.get("/api/articles", headers=headers), 404, "Did you mean /api/articles/")
-    assert_error(client.get("/api/annotations/%0A1/", headers=headers), 404, "There is no API endpoint")
+    assert_error(
+        client.get("/api/annotations/%0A1/", headers=headers), 404, "There is no API endpoint"
+    )
     assert_error(client.get("/api/%0A", headers=headers), 404, "There is no API endpoint")
 
 
 def test_it_answers_405_json_for_a_wrong_method(client, viewer, article):
-    response = send(client, "PUT", f"/api/articles/{article.source_id}/", data={}, headers=bearer(viewer))
+    response = send(
+        client, "PUT", f"/api/articles/{article.source_id}/", data={}, headers=bearer(viewer)
+    )
     assert_error(response, 405, "PUT is not allowed", "GET")
     assert response["Allow"] == "GET"
 
@@ -369,7 +403,11 @@ def test_it_creates_an_annotation_from_a_web_annotation(client, editor, article,
     )
     assert article.body[annotation.start : annotation.end] == "30% of the budget"
     created = response.json()
-    assert response["Location"] == created["id"] == f"http://testserver/api/annotations/{annotation.pk}/"
+    assert (
+        response["Location"]
+        == created["id"]
+        == f"http://testserver/api/annotations/{annotation.pk}/"
+    )
     assert created["@context"] == CONTEXT
     assert created["body"][0]["value"] == "claim"
     assert created["target"]["selector"][0]["prefix"] == annotation.prefix
@@ -382,7 +420,10 @@ def test_it_accepts_a_single_body_and_a_single_selector_object(client, editor, a
         "body": {"type": "TextualBody", "purpose": "tagging", "value": "claim"},
         "target": {"selector": {"type": "TextQuoteSelector", "exact": "roads"}},
     }
-    data["target"]["selector"] = [data["target"]["selector"], {"type": "TextPositionSelector", "start": start, "end": start + 5}]
+    data["target"]["selector"] = [
+        data["target"]["selector"],
+        {"type": "TextPositionSelector", "start": start, "end": start + 5},
+    ]
 
     response = send(client, "POST", annotations_url(article), data, bearer(editor))
 
@@ -391,11 +432,16 @@ def test_it_accepts_a_single_body_and_a_single_selector_object(client, editor, a
 
 def test_it_creates_a_selection_across_blocks_and_after_an_emoji(client, editor, claim):
     article = ArticleFactory(
-        blocks=[BlockText(BlockKind.PARAGRAPH, "Fans 🎉 cheered."), BlockText(BlockKind.PARAGRAPH, "The mayor left.")]
+        blocks=[
+            BlockText(BlockKind.PARAGRAPH, "Fans 🎉 cheered."),
+            BlockText(BlockKind.PARAGRAPH, "The mayor left."),
+        ]
     )
     quote = "cheered.\n\nThe mayor"
 
-    response = send(client, "POST", annotations_url(article), new_annotation(article, quote), bearer(editor))
+    response = send(
+        client, "POST", annotations_url(article), new_annotation(article, quote), bearer(editor)
+    )
 
     assert response.status_code == 201, response.content
     position = response.json()["target"]["selector"][1]
@@ -406,20 +452,34 @@ def test_it_refuses_a_quote_that_does_not_match_the_body_with_409(client, editor
     data = new_annotation(article, "roads")
     data["target"]["selector"][0]["exact"] = "rails"
 
-    assert_error(send(client, "POST", annotations_url(article), data, bearer(editor)), 409, "no longer matches")
+    assert_error(
+        send(client, "POST", annotations_url(article), data, bearer(editor)),
+        409,
+        "no longer matches",
+    )
     assert not Annotation.objects.exists()
 
 
 def test_it_refuses_an_unknown_tag_with_400(client, editor, article, claim, figure, rebuttal):
     data = new_annotation(article, "roads", tag="opinion")
 
-    body = assert_error(send(client, "POST", annotations_url(article), data, bearer(editor)), 400, "no tag 'opinion'", "claim, figure, rebuttal")
+    body = assert_error(
+        send(client, "POST", annotations_url(article), data, bearer(editor)),
+        400,
+        "no tag 'opinion'",
+        "claim, figure, rebuttal",
+    )
     assert body["field"] == "body"
 
 
 @pytest.mark.parametrize(
     ("start", "end", "phrase"),
-    [(-1, 4, "outside the article"), (5, 10_000, "outside the article"), (8, 8, "empty"), (9, 3, "empty")],
+    [
+        (-1, 4, "outside the article"),
+        (5, 10_000, "outside the article"),
+        (8, 8, "empty"),
+        (9, 3, "empty"),
+    ],
 )
 def test_it_refuses_bad_offsets_with_400(client, editor, article, claim, start, end, phrase):
     data = new_annotation(article, "roads")
@@ -435,23 +495,52 @@ def test_it_refuses_bad_offsets_with_400(client, editor, article, claim, start, 
         (lambda d: d.pop("body"), ["body: Field required"]),
         (lambda d: d.pop("target"), ["target: Field required"]),
         (lambda d: d["target"].pop("selector"), ["target.selector: Field required"]),
-        (lambda d: d["body"][0].update(purpose="describing"), ["body[0].purpose: Input should be 'tagging' or 'commenting'"]),
+        (
+            lambda d: d["body"][0].update(purpose="describing"),
+            ["body[0].purpose: Input should be 'tagging' or 'commenting'"],
+        ),
         (lambda d: d["body"][0].update(type="SpecificResource"), ["body[0].type"]),
-        (lambda d: d["target"]["selector"][1].update(start="four"), ["target.selector[1].start: Input should be a valid integer"]),
-        (lambda d: d.update(body="claim"), ["body: Input should be a JSON object or an array of them"]),
+        (
+            lambda d: d["target"]["selector"][1].update(start="four"),
+            ["target.selector[1].start: Input should be a valid integer"],
+        ),
+        (
+            lambda d: d.update(body="claim"),
+            ["body: Input should be a JSON object or an array of them"],
+        ),
         (lambda d: d["body"].clear(), ["purpose 'tagging'"]),
         (lambda d: d["target"]["selector"].pop(1), ["needs a TextPositionSelector"]),
-        (lambda d: d["body"].append(dict(d["body"][0])), ["at most one body with purpose 'tagging'"]),
-        (lambda d: d["body"].append({"type": "TextualBody", "purpose": "commenting", "value": "a\x00b"}), ["NUL"]),
-        (lambda d: d["body"].append({"type": "TextualBody", "purpose": "commenting", "value": "x" * 5001}), ["note is 5,001 characters", "limit is 5,000"]),
-        (lambda d: d["target"].update(source="http://testserver/articles/another/"), ["is not the article"]),
+        (
+            lambda d: d["body"].append(dict(d["body"][0])),
+            ["at most one body with purpose 'tagging'"],
+        ),
+        (
+            lambda d: d["body"].append(
+                {"type": "TextualBody", "purpose": "commenting", "value": "a\x00b"}
+            ),
+            ["NUL"],
+        ),
+        (
+            lambda d: d["body"].append(
+                {"type": "TextualBody", "purpose": "commenting", "value": "x" * 5001}
+            ),
+            ["note is 5,001 characters", "limit is 5,000"],
+        ),
+        (
+            lambda d: d["target"].update(source="http://testserver/articles/another/"),
+            ["is not the article"],
+        ),
     ],
 )
-def test_it_refuses_an_invalid_annotation_with_a_readable_400(client, editor, article, claim, change, phrases):
+def test_it_refuses_an_invalid_annotation_with_a_readable_400(
+    client, editor, article, claim, change, phrases
+):
     data = new_annotation(article, "roads")
     change(data)
 
-    assert_error(send(client, "POST", annotations_url(article), data, bearer(editor)), 400, *phrases)
+    assert_error(
+        send(client, "POST", annotations_url(article), data, bearer(editor)), 400, *phrases
+    )
     assert not Annotation.objects.exists()
 
 
@@ -476,19 +565,29 @@ def test_it_refuses_malformed_json_with_400(client, editor, article, raw, phrase
 def test_it_refuses_a_lone_surrogate_in_a_note(client, editor, article, claim):
     raw = json.dumps(new_annotation(article, "roads", note="NOTE")).replace("NOTE", "\\ud800")
     response = send(client, "POST", annotations_url(article), raw=raw, headers=bearer(editor))
-    assert_error(response, 400, "body[1].value: must be valid Unicode text (it holds a lone surrogate)")
+    assert_error(
+        response, 400, "body[1].value: must be valid Unicode text (it holds a lone surrogate)"
+    )
 
 
 def test_it_refuses_an_oversized_body_with_413(client, editor, article, claim, settings):
     data = new_annotation(article, "roads", note="x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
 
-    assert_error(send(client, "POST", annotations_url(article), data, bearer(editor)), 413, "larger than the limit")
+    assert_error(
+        send(client, "POST", annotations_url(article), data, bearer(editor)),
+        413,
+        "larger than the limit",
+    )
     assert not Annotation.objects.exists()
 
 
 def test_it_refuses_to_annotate_a_missing_article_with_404(client, editor, article, claim):
     data = new_annotation(article, "roads")
-    assert_error(send(client, "POST", "/api/articles/gone/annotations/", data, bearer(editor)), 404, "no article 'gone'")
+    assert_error(
+        send(client, "POST", "/api/articles/gone/annotations/", data, bearer(editor)),
+        404,
+        "no article 'gone'",
+    )
 
 
 # Changing and removing ----------------------------------------------------------------------
@@ -532,11 +631,15 @@ def test_it_removes_the_note_with_an_empty_commenting_body(client, editor, artic
     assert [b["purpose"] for b in response.json()["body"]] == ["tagging"]
 
 
-def test_it_accepts_its_own_representation_sent_back_for_a_fuzzy_annotation(client, editor, article):
+def test_it_accepts_its_own_representation_sent_back_for_a_fuzzy_annotation(
+    client, editor, article
+):
     # A fuzzy annotation's quote differs from the text at its offsets (SPEC §3); sending the
     # annotation back with a new note must not be mistaken for a move onto mismatching words.
     annotation = AnnotationFactory(article=article, quote="roads", author=editor)
-    Annotation.objects.filter(pk=annotation.pk).update(status=AnchorStatus.FUZZY, quote="the roads!")
+    Annotation.objects.filter(pk=annotation.pk).update(
+        status=AnchorStatus.FUZZY, quote="the roads!"
+    )
     headers = bearer(editor)
     data = client.get(annotation_url(annotation), headers=headers).json()
     data["body"].append({"type": "TextualBody", "purpose": "commenting", "value": "Checked"})
@@ -545,7 +648,11 @@ def test_it_accepts_its_own_representation_sent_back_for_a_fuzzy_annotation(clie
 
     assert response.status_code == 200, response.content
     annotation.refresh_from_db()
-    assert (annotation.note, annotation.status, annotation.quote) == ("Checked", "fuzzy", "the roads!")
+    assert (annotation.note, annotation.status, annotation.quote) == (
+        "Checked",
+        "fuzzy",
+        "the roads!",
+    )
 
 
 def test_it_moves_an_annotation_to_a_new_passage(client, editor, article):
@@ -565,7 +672,10 @@ def test_it_changes_nothing_when_part_of_a_patch_is_refused(client, editor, arti
     annotation = AnnotationFactory(article=article, quote="roads", author=editor, note="old")
     target = new_annotation(article, "roads")["target"]
     target["selector"][0]["exact"] = "rails"
-    data = {"body": {"type": "TextualBody", "purpose": "commenting", "value": "new"}, "target": target}
+    data = {
+        "body": {"type": "TextualBody", "purpose": "commenting", "value": "new"},
+        "target": target,
+    }
 
     assert_error(send(client, "PATCH", annotation_url(annotation), data, bearer(editor)), 409)
     annotation.refresh_from_db()
@@ -575,14 +685,24 @@ def test_it_changes_nothing_when_part_of_a_patch_is_refused(client, editor, arti
 @pytest.mark.parametrize(
     ("data", "status", "phrase"),
     [
-        ({"body": {"type": "TextualBody", "purpose": "tagging", "value": "nope"}}, 400, "no tag 'nope'"),
-        ({"body": {"type": "TextualBody", "purpose": "commenting", "value": "x" * 5001}}, 400, "limit is 5,000"),
+        (
+            {"body": {"type": "TextualBody", "purpose": "tagging", "value": "nope"}},
+            400,
+            "no tag 'nope'",
+        ),
+        (
+            {"body": {"type": "TextualBody", "purpose": "commenting", "value": "x" * 5001}},
+            400,
+            "limit is 5,000",
+        ),
         ({"body": {"purpose": "tagging"}}, 400, "body.value: Field required"),
     ],
 )
 def test_it_refuses_a_bad_patch(client, editor, article, claim, data, status, phrase):
     annotation = AnnotationFactory(article=article, quote="roads", author=editor)
-    assert_error(send(client, "PATCH", annotation_url(annotation), data, bearer(editor)), status, phrase)
+    assert_error(
+        send(client, "PATCH", annotation_url(annotation), data, bearer(editor)), status, phrase
+    )
 
 
 def test_it_deletes_an_annotation(client, editor, article):
@@ -594,7 +714,11 @@ def test_it_deletes_an_annotation(client, editor, article):
     assert response.status_code == 204
     assert response.content == b""
     assert not Annotation.objects.exists()
-    assert_error(client.get(annotation_url(annotation), headers=headers), 404, f"no annotation {annotation.pk}")
+    assert_error(
+        client.get(annotation_url(annotation), headers=headers),
+        404,
+        f"no annotation {annotation.pk}",
+    )
 
 
 # Who may do what (SPEC §9) ------------------------------------------------------------------
@@ -609,12 +733,19 @@ def editors_annotation(article, editor):
 
 def test_a_viewer_reads_everything(client, viewer, editors_annotation, article):
     headers = bearer(viewer)
-    for url in (ARTICLES, f"/api/articles/{article.source_id}/", annotations_url(article), annotation_url(editors_annotation)):
+    for url in (
+        ARTICLES,
+        f"/api/articles/{article.source_id}/",
+        annotations_url(article),
+        annotation_url(editors_annotation),
+    ):
         assert client.get(url, headers=headers).status_code == 200, url
 
 
 def test_a_viewer_may_not_annotate(client, viewer, article, claim):
-    response = send(client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(viewer))
+    response = send(
+        client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(viewer)
+    )
     assert_error(response, 403, "Only editors may annotate")
     assert not Annotation.objects.exists()
 
@@ -623,8 +754,14 @@ def test_a_viewer_may_not_annotate(client, viewer, article, claim):
 def test_only_the_author_or_staff_change_or_delete(client, request, editors_annotation, who):
     headers = bearer(request.getfixturevalue(who))
 
-    assert_error(send(client, "PATCH", annotation_url(editors_annotation), NOTE, headers), 403, "author or staff")
-    assert_error(client.delete(annotation_url(editors_annotation), headers=headers), 403, "author or staff")
+    assert_error(
+        send(client, "PATCH", annotation_url(editors_annotation), NOTE, headers),
+        403,
+        "author or staff",
+    )
+    assert_error(
+        client.delete(annotation_url(editors_annotation), headers=headers), 403, "author or staff"
+    )
     editors_annotation.refresh_from_db()
     assert editors_annotation.note == ""
 
@@ -633,7 +770,9 @@ def test_only_the_author_or_staff_change_or_delete(client, request, editors_anno
 def test_the_author_and_staff_change_and_delete(client, request, editors_annotation, who):
     headers = bearer(request.getfixturevalue(who))
 
-    assert send(client, "PATCH", annotation_url(editors_annotation), NOTE, headers).status_code == 200
+    assert (
+        send(client, "PATCH", annotation_url(editors_annotation), NOTE, headers).status_code == 200
+    )
     editors_annotation.refresh_from_db()
     assert editors_annotation.note == "changed"
     assert client.delete(annotation_url(editors_annotation), headers=headers).status_code == 204
@@ -641,11 +780,15 @@ def test_the_author_and_staff_change_and_delete(client, request, editors_annotat
 
 
 def test_staff_annotate_without_being_editors(client, staff, article, claim):
-    response = send(client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(staff))
+    response = send(
+        client, "POST", annotations_url(article), new_annotation(article, "roads"), bearer(staff)
+    )
     assert response.status_code == 201
 
 
-def test_an_editor_removed_from_the_group_loses_the_right_to_change(client, editor, editors_annotation):
+def test_an_editor_removed_from_the_group_loses_the_right_to_change(
+    client, editor, editors_annotation
+):
     headers = bearer(editor)
     editor.groups.clear()
     assert_error(send(client, "PATCH", annotation_url(editors_annotation), NOTE, headers), 403)
@@ -660,11 +803,19 @@ def article_page(client, article) -> str:
     return response.content.decode()
 
 
-def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_csv(client, editor, article, claim, figure):
+def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_csv(
+    client, editor, article, claim, figure
+):
     headers = bearer(editor)
     client.force_login(editor)
 
-    created = send(client, "POST", annotations_url(article), new_annotation(article, "30% of the budget", note="Check"), headers)
+    created = send(
+        client,
+        "POST",
+        annotations_url(article),
+        new_annotation(article, "30% of the budget", note="Check"),
+        headers,
+    )
     assert created.status_code == 201
     url = created.json()["id"]
     annotation = Annotation.objects.get()
@@ -674,18 +825,34 @@ def test_it_round_trips_post_get_patch_delete_and_shows_on_the_page_and_in_the_c
     listed = client.get(annotations_url(article), headers=headers).json()
     assert [item["id"] for item in listed["items"]] == [url]
 
-    assert f'<mark data-tag="claim" data-annotation="{annotation.pk}"' in article_page(client, article)
-    csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
+    assert f'<mark data-tag="claim" data-annotation="{annotation.pk}"' in article_page(
+        client, article
+    )
+    csv_text = b"".join(
+        client.get(f"/articles/{article.source_id}/export.csv").streaming_content
+    ).decode()
     assert "30% of the budget" in csv_text and ",claim," in csv_text
 
-    patched = send(client, "PATCH", url, {"body": {"type": "TextualBody", "purpose": "tagging", "value": "figure"}}, headers)
+    patched = send(
+        client,
+        "PATCH",
+        url,
+        {"body": {"type": "TextualBody", "purpose": "tagging", "value": "figure"}},
+        headers,
+    )
     assert patched.json()["body"][0]["value"] == "figure"
-    csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
+    csv_text = b"".join(
+        client.get(f"/articles/{article.source_id}/export.csv").streaming_content
+    ).decode()
     assert ",figure," in csv_text and ",claim," not in csv_text
-    assert f'<mark data-tag="figure" data-annotation="{annotation.pk}"' in article_page(client, article)
+    assert f'<mark data-tag="figure" data-annotation="{annotation.pk}"' in article_page(
+        client, article
+    )
 
     assert client.delete(url, headers=headers).status_code == 204
-    csv_text = b"".join(client.get(f"/articles/{article.source_id}/export.csv").streaming_content).decode()
+    csv_text = b"".join(
+        client.get(f"/articles/{article.source_id}/export.csv").streaming_content
+    ).decode()
     assert "30% of the budget" not in csv_text
     assert f'data-annotation="{annotation.pk}"' not in article_page(client, article)
     assert client.get(annotations_url(article), headers=headers).json()["items"] == []
@@ -697,23 +864,31 @@ def test_annotations_made_on_the_page_show_up_in_the_api(client, editor, article
     start = article.body.index("roads")
     made = client.post(
         reverse("annotation_create", args=[article.source_id]),
-        {"start": start, "end": start + 5, "quote": "roads", "tag": "claim", "note": "from the page"},
+        {
+            "start": start,
+            "end": start + 5,
+            "quote": "roads",
+            "tag": "claim",
+            "note": "from the page",
+        },
     )
     assert made.status_code in (200, 302)
     annotation = Annotation.objects.get()
 
     items = client.get(annotations_url(article), headers=bearer(editor)).json()["items"]
 
-    assert [(i["id"], i["body"][1]["value"], i["target"]["selector"][0]["exact"]) for i in items] == [
-        (f"http://testserver/api/annotations/{annotation.pk}/", "from the page", "roads")
-    ]
+    assert [
+        (i["id"], i["body"][1]["value"], i["target"]["selector"][0]["exact"]) for i in items
+    ] == [(f"http://testserver/api/annotations/{annotation.pk}/", "from the page", "roads")]
 
 
 # Query counts -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("count", [2, 40])
-def test_it_lists_annotations_in_constant_queries(client, viewer, article, count, django_assert_max_num_queries):
+def test_it_lists_annotations_in_constant_queries(
+    client, viewer, article, count, django_assert_max_num_queries
+):
     authors = [EditorFactory() for _ in range(3)]
     for n in range(count):
         AnnotationFactory(article=article, quote="roads", author=authors[n % 3], note=f"n{n}")
@@ -726,8 +901,10 @@ def test_it_lists_annotations_in_constant_queries(client, viewer, article, count
 
 
 @pytest.mark.parametrize("count", [2, 40])
-def test_it_lists_articles_in_constant_queries(client, viewer, count, django_assert_max_num_queries):
-    for n in range(count):
+def test_it_lists_articles_in_constant_queries(
+    client, viewer, count, django_assert_max_num_queries
+):
+    for _ in range(count):
         AnnotationFactory(article=ArticleFactory(), quote="roads")
     headers = bearer(viewer)
 
@@ -736,7 +913,9 @@ def test_it_lists_articles_in_constant_queries(client, viewer, count, django_ass
     assert len(response.json()["items"]) == count
 
 
-def test_it_reads_one_annotation_in_constant_queries(client, viewer, article, django_assert_max_num_queries):
+def test_it_reads_one_annotation_in_constant_queries(
+    client, viewer, article, django_assert_max_num_queries
+):
     annotation = AnnotationFactory(article=article, quote="roads", note="n")
     headers = bearer(viewer)
     with django_assert_max_num_queries(3):
@@ -749,7 +928,10 @@ def test_it_reads_one_annotation_in_constant_queries(client, viewer, article, dj
 def download(client, url: str):
     response = client.get(url)
     assert response.status_code == 200
-    assert response["Content-Type"] == 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+    assert (
+        response["Content-Type"]
+        == 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+    )
     return response, json.loads(b"".join(response.streaming_content))
 
 
@@ -772,7 +954,10 @@ def test_it_downloads_one_articles_annotations_as_json_ld(client, viewer, articl
 
     response, data = download(client, reverse("export_jsonld_article", args=[article.source_id]))
 
-    assert response["Content-Disposition"] == 'attachment; filename="council_budget-annotations.jsonld"'
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="council_budget-annotations.jsonld"'
+    )
     assert data["total"] == 1
 
 
@@ -787,7 +972,9 @@ def test_it_answers_404_for_the_download_of_a_missing_article(client, viewer):
 
 
 @pytest.mark.parametrize("count", [2, 40])
-def test_it_downloads_in_constant_queries(client, viewer, article, count, django_assert_max_num_queries):
+def test_it_downloads_in_constant_queries(
+    client, viewer, article, count, django_assert_max_num_queries
+):
     for _ in range(count):
         AnnotationFactory(article=article, quote="roads")
     client.force_login(viewer)
@@ -806,10 +993,18 @@ def test_it_serves_the_openapi_document_to_signed_in_users(client, viewer):
     schema = client.get("/api/openapi.json").json()
 
     assert schema["openapi"].startswith("3.")
-    assert {"/api/articles/", "/api/articles/{source_id}/", "/api/articles/{source_id}/annotations/", "/api/annotations/{annotation_id}/"} <= set(schema["paths"])
+    assert {
+        "/api/articles/",
+        "/api/articles/{source_id}/",
+        "/api/articles/{source_id}/annotations/",
+        "/api/annotations/{annotation_id}/",
+    } <= set(schema["paths"])
     assert set(schema["paths"]["/api/annotations/{annotation_id}/"]) == {"get", "patch", "delete"}
     assert "@context" in schema["components"]["schemas"]["AnnotationOut"]["properties"]
-    assert schema["components"]["securitySchemes"]["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    assert schema["components"]["securitySchemes"]["BearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
 
 
 def test_it_serves_the_openapi_document_to_a_token(client, viewer):
@@ -836,7 +1031,9 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
     for chunk in scripts:
         tag = chunk.split(">", 1)[0]
         # Executable scripts come from our own files; the settings are a JSON data block.
-        assert ('src="/static/' in tag and f'nonce="{nonce}"' in tag) or 'type="application/json"' in tag, tag
+        assert (
+            'src="/static/' in tag and f'nonce="{nonce}"' in tag
+        ) or 'type="application/json"' in tag, tag
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     assert " style=" not in html and "onload=" not in html
     for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"):
@@ -846,16 +1043,25 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
 
 @pytest.mark.browser
 def test_the_docs_page_runs_in_a_browser_without_csp_violations(live_server, page, viewer):
+    from importlib import import_module
+
     from django.conf import settings as django_settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from importlib import import_module
 
     store = import_module(django_settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(viewer.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     store.save()
-    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": store.session_key, "url": live_server.url}])
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": store.session_key,
+                "url": live_server.url,
+            }
+        ]
+    )
     problems = []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -890,7 +1096,11 @@ def test_a_user_without_an_account_cannot_be_reached_by_a_token_of_another(clien
 def test_staff_make_a_token_in_the_admin_and_see_it_once(client, staff, editor, article):
     client.force_login(staff)
 
-    response = client.post(reverse("admin:annotations_apitoken_add"), {"user": editor.pk, "name": "fact-check desk"}, follow=True)
+    response = client.post(
+        reverse("admin:annotations_apitoken_add"),
+        {"user": editor.pk, "name": "fact-check desk"},
+        follow=True,
+    )
 
     assert response.status_code == 200
     token = ApiToken.objects.get()
@@ -900,7 +1110,9 @@ def test_staff_make_a_token_in_the_admin_and_see_it_once(client, staff, editor, 
     assert raw not in token.digest and (token.user, token.name) == (editor, "fact-check desk")
     assert client.get(ARTICLES, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     # Shown once: the token's page never shows the raw value again.
-    page = client.get(reverse("admin:annotations_apitoken_change", args=[token.pk])).content.decode()
+    page = client.get(
+        reverse("admin:annotations_apitoken_change", args=[token.pk])
+    ).content.decode()
     assert raw not in page and token.prefix in page
 
 
@@ -908,12 +1120,17 @@ def test_staff_revoke_tokens_in_the_admin(client, staff, editor):
     token, raw = ApiToken.issue(user=editor, name="script")
     client.force_login(staff)
 
-    client.post(reverse("admin:annotations_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
+    client.post(
+        reverse("admin:annotations_apitoken_changelist"),
+        {"action": "revoke", "_selected_action": [token.pk]},
+    )
 
     token.refresh_from_db()
     assert token.revoked is not None
     assert_error(Client().get(ARTICLES, headers={"Authorization": f"Bearer {raw}"}), 401)
-    page = client.get(reverse("admin:annotations_apitoken_change", args=[token.pk])).content.decode()
+    page = client.get(
+        reverse("admin:annotations_apitoken_change", args=[token.pk])
+    ).content.decode()
     assert 'name="revoked' not in page  # a revoked token stays revoked
 
 
@@ -925,9 +1142,13 @@ def test_staff_who_are_not_superusers_make_tokens_for_themselves_only(client, ed
     ApiToken.issue(user=editor, name="editor's own")
     client.force_login(clerk)
 
-    refused = client.post(reverse("admin:annotations_apitoken_add"), {"user": editor.pk, "name": "impersonate"})
+    refused = client.post(
+        reverse("admin:annotations_apitoken_add"), {"user": editor.pk, "name": "impersonate"}
+    )
     assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     client.post(reverse("admin:annotations_apitoken_add"), {"user": clerk.pk, "name": "mine"})
     assert list(ApiToken.objects.filter(user=clerk).values_list("name", flat=True)) == ["mine"]
     listing = client.get(reverse("admin:annotations_apitoken_changelist")).content.decode()
-    assert "mine" in listing and "editor&#x27;s own" not in listing and "editor's own" not in listing
+    assert (
+        "mine" in listing and "editor&#x27;s own" not in listing and "editor's own" not in listing
+    )

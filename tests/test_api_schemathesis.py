@@ -70,7 +70,9 @@ def test_it_fuzzes_every_operation_the_document_lists(api_schema):
 # test built from schemathesis's strategy for it: the same cases and the same checks.
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_it_answers_generated_requests_as_its_openapi_document_says(api_schema, api_world, live_server, method, path, mode):
+def test_it_answers_generated_requests_as_its_openapi_document_says(
+    api_schema, api_world, live_server, method, path, mode
+):
     operation = api_schema[path][method]
     # A body can fit the schema and still be refused for what it means (an unknown tag, a
     # quote that is not in the article): 400 is right there, so "valid data is accepted" is
@@ -93,7 +95,9 @@ def test_it_answers_generated_requests_as_its_openapi_document_says(api_schema, 
             if "{source_id}" in path:
                 case.path_parameters["source_id"] = ARTICLE
             if "{annotation_id}" in path:
-                fresh = AnnotationFactory(article=api_world["article"], quote="roads", author=api_world["editor"])
+                fresh = AnnotationFactory(
+                    article=api_world["article"], quote="roads", author=api_world["editor"]
+                )
                 case.path_parameters["annotation_id"] = fresh.pk
         response = case.call_and_validate(
             base_url=live_server.url, headers=api_world["headers"], excluded_checks=excluded

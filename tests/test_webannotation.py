@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from annotations import webannotation as wa
-from annotations.models import AnchorStatus, AnnotationError, Annotation
+from annotations.models import AnchorStatus, Annotation, AnnotationError
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFactory
@@ -36,7 +36,9 @@ def check_conformance(tmp_path: Path, document, name: str) -> None:
     if not CHECKER.exists():
         pytest.skip(f"{CHECKER} is not here (the shared tools are checked out beside the project)")
     path = tmp_path / name
-    path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+    path.write_text(
+        document if isinstance(document, str) else json.dumps(document), encoding="utf-8"
+    )
     result = subprocess.run(
         [sys.executable, str(CHECKER), str(path)], capture_output=True, text=True, timeout=120
     )
@@ -53,7 +55,9 @@ def export_text(article=None, links=LINKS) -> str:
 
 def test_it_represents_an_annotation_as_a_web_annotation(article, claim):
     author = EditorFactory(username="maria", first_name="Maria", last_name="Lopes")
-    annotation = AnnotationFactory(article=article, quote="30% of the budget", author=author, tag=claim)
+    annotation = AnnotationFactory(
+        article=article, quote="30% of the budget", author=author, tag=claim
+    )
 
     data = wa.annotation_to_jsonld(annotation, LINKS)
 
@@ -63,9 +67,12 @@ def test_it_represents_an_annotation_as_a_web_annotation(article, claim):
         "id": f"https://news.example.org/api/annotations/{annotation.pk}/",
         "type": "Annotation",
         "motivation": "tagging",
-        "body": [{"type": "TextualBody", "purpose": "tagging", "value": "claim", "format": "text/plain"}],
+        "body": [
+            {"type": "TextualBody", "purpose": "tagging", "value": "claim", "format": "text/plain"}
+        ],
         "target": {
-            "source": "https://news.example.org" + reverse("article_detail", args=[article.source_id]),
+            "source": "https://news.example.org"
+            + reverse("article_detail", args=[article.source_id]),
             "selector": [
                 {
                     "type": "TextQuoteSelector",
@@ -73,7 +80,11 @@ def test_it_represents_an_annotation_as_a_web_annotation(article, claim):
                     "prefix": annotation.prefix,
                     "suffix": annotation.suffix,
                 },
-                {"type": "TextPositionSelector", "start": start, "end": start + len("30% of the budget")},
+                {
+                    "type": "TextPositionSelector",
+                    "start": start,
+                    "end": start + len("30% of the budget"),
+                },
             ],
         },
         "creator": {"type": "Person", "nickname": "maria", "name": "Maria Lopes"},
@@ -118,7 +129,9 @@ def test_it_keeps_the_original_words_of_a_fuzzy_annotation_and_says_so(article):
 def test_it_writes_times_in_utc_with_a_z():
     import datetime
 
-    value = datetime.datetime(2025, 8, 8, 14, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    value = datetime.datetime(
+        2025, 8, 8, 14, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
     assert wa.timestamp(value) == "2025-08-08T12:30:05Z"
 
 
@@ -255,7 +268,9 @@ def test_it_writes_one_articles_export_to_stdout(article):
     AnnotationFactory(article=ArticleFactory(), quote="budget")
     out = io.StringIO()
 
-    call_command("export_annotations", "--format", "jsonld", "--article", article.source_id, stdout=out)
+    call_command(
+        "export_annotations", "--format", "jsonld", "--article", article.source_id, stdout=out
+    )
 
     assert json.loads(out.getvalue())["total"] == 1
 
@@ -308,8 +323,12 @@ def test_the_checker_rejects_what_is_not_a_web_annotation(tmp_path):
     if not CHECKER.exists():
         pytest.skip(f"{CHECKER} is not here")
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation"}))
-    result = subprocess.run([sys.executable, str(CHECKER), str(path)], capture_output=True, text=True)
+    path.write_text(
+        json.dumps({"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation"})
+    )
+    result = subprocess.run(
+        [sys.executable, str(CHECKER), str(path)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "INVALID" in result.stdout
 
@@ -343,11 +362,25 @@ def test_it_finds_a_tag_by_slug_and_names_the_known_ones_when_it_cannot(claim, f
 
 
 def selector_quote(exact="roads"):
-    return {"type": "TextQuoteSelector", "exact": exact, "prefix": None, "suffix": None, "start": None, "end": None}
+    return {
+        "type": "TextQuoteSelector",
+        "exact": exact,
+        "prefix": None,
+        "suffix": None,
+        "start": None,
+        "end": None,
+    }
 
 
 def selector_position(start=1, end=6):
-    return {"type": "TextPositionSelector", "exact": None, "prefix": None, "suffix": None, "start": start, "end": end}
+    return {
+        "type": "TextPositionSelector",
+        "exact": None,
+        "prefix": None,
+        "suffix": None,
+        "start": start,
+        "end": end,
+    }
 
 
 def test_it_reads_a_selection_from_both_selectors_in_any_order():
