@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -168,10 +169,9 @@ def on_unauthenticated(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     # ninja turns any failure to parse the body into "Cannot parse request body"; say why.
+    # (JSONDecodeError and UnicodeDecodeError are ValueErrors.)
     cause = exc.__cause__
-    if exc.status_code == 400 and isinstance(
-        cause, ValueError
-    ):  # JSONDecodeError, UnicodeDecodeError
+    if exc.status_code == 400 and isinstance(cause, ValueError):
         return error(request, 400, f"The request body is not valid JSON: {cause}.")
     if exc.status_code == 400 and isinstance(cause, RecursionError):
         return error(request, 400, "The request body is not valid JSON: it is nested too deeply.")
@@ -204,8 +204,6 @@ def on_forbidden(request, exc: PermissionDenied):
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request, exc: RequestDataTooBig):
-    from django.conf import settings
-
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return error(request, 413, f"The request body is larger than the limit of {limit:,} bytes.")
 
