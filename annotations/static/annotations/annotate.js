@@ -37,11 +37,19 @@
     alerts.replaceChildren(text, dismiss);
   }
 
-  function say(message) {
+  // A message in the status region; `lasting` ones stay until replaced (instructions).
+  function say(message, { lasting = false } = {}) {
     const notice = document.getElementById("notice");
     const text = document.createElement("p");
     text.textContent = message;
     notice.replaceChildren(text);
+    clearTimeout(noticeTimer);
+    if (lasting) {
+      notice.dataset.fading = "lasting";
+    } else {
+      delete notice.dataset.fading;
+      fadeNoticeLater();
+    }
   }
 
   const STATUS_MESSAGES = {
@@ -181,6 +189,7 @@
   function tagPassage(slug) {
     const passage = pending;
     if (!passage) return;
+    if (toolbar.contains(document.activeElement)) textBody().focus({ preventScroll: true });
     hideToolbar();
     document.getSelection().removeAllRanges();
     post(root.dataset.createUrl, { ...passage, tag: slug });
@@ -193,7 +202,7 @@
     }
     reselecting = { url: button.dataset.reselect, quote: button.dataset.quote };
     say(`Select the new passage for “${reselecting.quote}” in the article, then choose ` +
-      "“Attach here”. Escape cancels.");
+      "“Attach here”. Escape cancels.", { lasting: true });
     document.getElementById("article-body").scrollIntoView({ block: "start" });
   }
 
@@ -206,13 +215,103 @@
     const passage = pending;
     if (!reselecting || !passage) return;
     const url = reselecting.url;
+    if (toolbar.contains(document.activeElement)) textBody().focus({ preventScroll: true });
     endReselect();
     document.getSelection().removeAllRanges();
     post(url, passage);
   }
 
+  // Keyboard selection ----------------------------------------------------------------------
+  // Browsers extend a selection with Shift+arrows only in editable text (or with caret
+  // browsing on). For editors the article text is focusable: there the arrows move a caret
+  // (drawn by us, browsers draw none in read-only text) and Shift+arrows select.
+
+  const MOVES = {
+    ArrowLeft: ["backward", "character"],
+    ArrowRight: ["forward", "character"],
+    ArrowUp: ["backward", "line"],
+    ArrowDown: ["forward", "line"],
+    Home: ["backward", "lineboundary"],
+    End: ["forward", "lineboundary"],
+  };
+  let caret = null;
+
+  function textBody() {
+    return document.getElementById("article-body");
+  }
+
+  function selectionInText(selection) {
+    const body = textBody();
+    return selection.rangeCount > 0 && body.contains(selection.anchorNode) &&
+      body.contains(selection.focusNode);
+  }
+
+  function drawCaret() {
+    if (!caret) return;
+    const selection = document.getSelection();
+    const body = textBody();
+    const show = document.activeElement === body && selection.isCollapsed &&
+      selectionInText(selection);
+    const rect = show ? selection.getRangeAt(0).getBoundingClientRect() : null;
+    caret.hidden = !rect || rect.height === 0;
+    if (caret.hidden) return;
+    caret.style.left = `${window.scrollX + rect.left}px`;
+    caret.style.top = `${window.scrollY + rect.top}px`;
+    caret.style.height = `${rect.height}px`;
+  }
+
+  function readingKeys(event) {
+    const body = textBody();
+    if (event.target !== body) return;
+    if (event.key === "Tab" && !event.shiftKey && toolbar && !toolbar.hidden) {
+      event.preventDefault(); // from the selection straight into its toolbar
+      toolbar.querySelector("button:not([hidden])").focus();
+      return;
+    }
+    const move = MOVES[event.key];
+    if (!move || event.metaKey) return;
+    const selection = document.getSelection();
+    if (!selectionInText(selection)) {
+      const first = document.createTreeWalker(body, NodeFilter.SHOW_TEXT, {
+        acceptNode: (node) => (node.parentElement.closest(".block")
+          ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP),
+      }).nextNode();
+      if (!first) return;
+      selection.collapse(first, 0);
+    }
+    const byWord = (event.ctrlKey || event.altKey) && move[1] === "character";
+    selection.modify(event.shiftKey ? "extend" : "move", move[0], byWord ? "word" : move[1]);
+    event.preventDefault();
+    drawCaret();
+  }
+
+  function toolbarKeys(event) {
+    const buttons = Array.from(toolbar.querySelectorAll("button:not([hidden])"));
+    const at = buttons.indexOf(document.activeElement);
+    if (at === -1) return;
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    if (step) {
+      event.preventDefault(); // a toolbar moves between its buttons with the arrows
+      buttons[(at + step + buttons.length) % buttons.length].focus();
+    } else if (event.key === "Escape") {
+      textBody().focus();
+    }
+  }
+
   if (toolbar) {
+    caret = document.createElement("span");
+    caret.className = "reading-caret";
+    caret.hidden = true;
+    caret.setAttribute("aria-hidden", "true");
+    document.body.append(caret);
+    document.addEventListener("keydown", readingKeys);
+    toolbar.addEventListener("keydown", toolbarKeys);
+    document.addEventListener("focusin", drawCaret);
+    document.addEventListener("focusout", () => setTimeout(drawCaret, 0));
+    window.addEventListener("resize", drawCaret);
+
     document.addEventListener("selectionchange", () => {
+      drawCaret();
       clearTimeout(timer);
       timer = setTimeout(updateToolbar, 120);
     });
@@ -330,16 +429,24 @@
 
   // After each swap -----------------------------------------------------------------------
 
-  function armUndo() {
-    const form = document.querySelector("#notice form[data-expires]:not([data-armed])");
-    if (!form) return;
-    form.dataset.armed = "true";
-    setTimeout(() => form.remove(), Number(form.dataset.expires) * 1000);
+  // A notice fades after a while; one offering Undo stays as long as Undo is offered.
+  const NOTICE_SECONDS = 5;
+  let noticeTimer = 0;
+
+  function fadeNoticeLater() {
+    const notice = document.getElementById("notice");
+    if (!notice.firstChild || notice.dataset.fading) return;
+    notice.dataset.fading = "true";
+    const undo = notice.querySelector("form[data-expires]");
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      if (notice.isConnected) notice.replaceChildren();
+    }, (undo ? Number(undo.dataset.expires) : NOTICE_SECONDS) * 1000);
   }
 
   document.body.addEventListener("htmx:afterSettle", () => {
     syncFilters();
-    armUndo();
+    fadeNoticeLater();
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id === "article-body") hideToolbar();
