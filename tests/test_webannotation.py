@@ -126,6 +126,16 @@ def test_it_keeps_the_original_words_of_a_fuzzy_annotation_and_says_so(article):
     assert data["target"]["selector"][0]["exact"] == "the roads"
 
 
+def test_it_builds_the_same_urls_as_reverse_without_reversing_each_time():
+    links = wa.Links("https://news.example.org/")
+    for pk in (1, 42, 9_876_543_210, 10**15):
+        assert links.annotation(pk) == "https://news.example.org" + reverse(
+            "api:annotation", args=[pk]
+        )
+    page = "https://news.example.org" + reverse("article_detail", args=["a b/ü"[:3]])
+    assert links.article_page("a b") == page == links.article_page("a b")
+
+
 def test_it_writes_times_in_utc_with_a_z():
     import datetime
 
