@@ -69,17 +69,15 @@ class RenderedBlock:
         return self.kind == BlockKind.PHOTO_CREDIT
 
 
-def highlights_for(annotations: Iterable) -> list[Highlight]:
-    """The annotations drawn in the text: anchored ones, and fuzzy ones (dashed) where the
-    re-anchoring proposes them. Orphaned ones have no place and are never drawn."""
-    drawn = []
-    for a in annotations:
-        if a.status == AnchorStatus.ORPHANED or a.start >= a.end:
-            continue
-        drawn.append(
-            Highlight(a.id, a.start, a.end, a.tag.slug, fuzzy=a.status == AnchorStatus.FUZZY)
-        )
-    return drawn
+def highlights_for(rows: Iterable[tuple[int, int, int, str, str]]) -> list[Highlight]:
+    """The annotations drawn in the text, from (id, start, end, status, tag slug) rows:
+    anchored ones, and fuzzy ones (dashed) where the re-anchoring proposes them. Orphaned
+    ones have no place and are never drawn."""
+    return [
+        Highlight(pk, start, end, slug, fuzzy=status == AnchorStatus.FUZZY)
+        for pk, start, end, status, slug in rows
+        if status != AnchorStatus.ORPHANED and start < end
+    ]
 
 
 def licence_link(text: str) -> tuple[int, int, str] | None:

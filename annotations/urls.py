@@ -27,6 +27,7 @@ urlpatterns: list = [
         views.annotation_create,
         name="annotation_create",
     ),
+    path("annotations/<int:pk>/", views.annotation_entry, name="annotation_entry"),
     path("annotations/<int:pk>/update/", views.annotation_update, name="annotation_update"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="annotation_delete"),
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="annotation_restore"),

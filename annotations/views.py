@@ -6,15 +6,15 @@ section and the notice swapped out-of-band; a plain POST is redirected back to t
 Refusals carry a message a person understands and the right status (400, 403, 404, 409).
 """
 
-from collections import Counter
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
@@ -81,7 +81,38 @@ def explain_refusals(view):
 @require_safe
 def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     article = get_article_for_user(request.user, source_id)
-    return render(request, TEMPLATE, page_context(request, article))
+    # ?edit=<id> opens that entry's form: the Edit link's target when JavaScript is off.
+    editing = request.GET.get("edit", "")
+    context = page_context(request, article, editing_id=int(editing) if editing.isdigit() else None)
+    return render(request, TEMPLATE, context)
+
+
+@login_required
+@require_safe
+@explain_refusals
+def annotation_entry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One side-list entry, as shown or (`?edit=1`, author and staff only) with its form.
+
+    The page renders no edit forms up front (they would double its weight); htmx fetches
+    one when asked. Without JavaScript, the Edit link opens the page with the form instead.
+    """
+    editing = "edit" in request.GET
+    if editing:
+        annotation = get_annotation_to_change(request.user, pk)
+    else:
+        annotation = get_object_or_404(Annotation.objects.with_related(), pk=pk)
+    article = get_article_for_user(request.user, annotation.article.source_id)
+    if not request.htmx:
+        query = f"?edit={pk}" if editing else ""
+        return HttpResponseRedirect(f"{article.get_absolute_url()}{query}#annotation-{pk}")
+    context = {
+        "a": _for_user(request.user, annotation, article),
+        "editing_id": annotation.pk if editing else None,
+        "article_url": article.get_absolute_url(),
+        "tags": Tag.objects.all(),
+        "note_max": settings.ANNOTATION_NOTE_MAX_LENGTH,
+    }
+    return render(request, TEMPLATE + "#entry", context)
 
 
 @login_required
@@ -102,7 +133,7 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     except AnnotationError as error:
         return _refused(request, article, error)
     notice = f"Tagged “{_short(annotation.quote)}” as {annotation.tag.label}."
-    return _changed(request, article, notice=notice, annotation_id=annotation.pk)
+    return _changed(request, article, notice=notice, insert=annotation)
 
 
 @login_required
@@ -119,7 +150,7 @@ def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except AnnotationError as error:
         return _refused(request, annotation.article, error)
     notice = f"Saved the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."
-    return _changed(request, annotation.article, notice=notice, annotation_id=annotation.pk)
+    return _changed(request, annotation.article, notice=notice, replace=annotation)
 
 
 @login_required
@@ -130,7 +161,7 @@ def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article, quote = annotation.article, annotation.quote
     annotation.delete()  # simple-history keeps the row ("-" record): Undo restores from it
     notice = f"Deleted the {annotation.tag.label.lower()} on “{_short(quote)}”."
-    return _changed(request, article, notice=notice, undo_id=pk)
+    return _changed(request, article, notice=notice, remove=pk, undo_id=pk)
 
 
 @login_required
@@ -153,7 +184,7 @@ def annotation_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     notice = f"Restored the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."
     if orphaned:
         notice += " The text changed meanwhile, so it is listed as orphaned: re-attach it."
-    return _changed(request, annotation.article, notice=notice, annotation_id=annotation.pk)
+    return _changed(request, annotation.article, notice=notice, insert=annotation)
 
 
 @login_required
@@ -173,45 +204,83 @@ def annotation_reselect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except AnnotationError as error:
         return _refused(request, annotation.article, error)
     notice = f"The {annotation.tag.label.lower()} now marks “{_short(annotation.quote)}”."
-    return _changed(request, annotation.article, notice=notice, annotation_id=annotation.pk)
+    # Its place in the list follows its place in the text: take it out, put it back.
+    return _changed(
+        request, annotation.article, notice=notice, remove=annotation.pk, insert=annotation
+    )
 
 
 # Helpers -------------------------------------------------------------------------------
 
 
 def page_context(request: HttpRequest, article: Article, **extra) -> dict:
-    """Everything the page and its fragments show. A fixed number of queries (blocks,
-    annotations with tag and author, tags, the latest revision, the user's permissions),
-    however many annotations the article has."""
-    user = request.user
-    tags = list(Tag.objects.all())
+    """Everything the page shows, in a fixed number of queries however many annotations."""
     annotations = list(Annotation.objects.for_article(article).select_related("tag", "author"))
-    for annotation in annotations:
-        annotation.article = article  # already here: no query per annotation if it is read
-        annotation.user_can_change = can_change(user, annotation)
-        annotation.user_can_delete = can_delete(user, annotation)
-        if annotation.status == AnchorStatus.FUZZY:
-            annotation.current_text = article.body[annotation.start : annotation.end]
-    # Orphans have no place in the text; they go last, after the annotations in reading order.
-    annotations.sort(key=lambda a: (a.status == AnchorStatus.ORPHANED, a.start, a.end, a.pk))
-    counts = Counter(annotation.tag_id for annotation in annotations)
-    for tag in tags:
-        tag.count = counts[tag.pk]
-    revision = article.revisions.defer("body").first()
+    annotations.sort(key=list_order)
     return {
-        "article": article,
-        "blocks": render_blocks(article.blocks_with_starts(), highlights_for(annotations)),
-        "annotations": annotations,
-        "review": [a for a in annotations if a.status != AnchorStatus.ANCHORED],
-        "revision": revision,
-        "report": revision.anchoring_report if revision else {},
-        "tags": tags,
-        "tag_css": tag_css(tags),
-        "can_annotate": can_annotate(user),
-        "note_max": settings.ANNOTATION_NOTE_MAX_LENGTH,
-        "undo_seconds": UNDO_SECONDS,
+        **text_context(article),
+        **summary_context(request, article),
+        "annotations": [_for_user(request.user, a, article) for a in annotations],
         **extra,
     }
+
+
+def text_context(article: Article) -> dict:
+    """The article's blocks with their highlights. Two queries (blocks; annotations read as
+    plain rows, no model instances: this runs on every change)."""
+    rows = Annotation.objects.for_article(article).values_list(
+        "pk", "start", "end", "status", "tag__slug"
+    )
+    return {
+        "article": article,
+        "article_url": article.get_absolute_url(),
+        "blocks": render_blocks(article.blocks_with_starts(), highlights_for(rows)),
+    }
+
+
+def summary_context(request: HttpRequest, article: Article) -> dict:
+    """Tags with their counts, the annotations awaiting review, the latest revision, and
+    what the user may do. Five queries at most (tags, counts, review, revision, permissions)."""
+    tags = list(Tag.objects.all())
+    counts = dict(
+        Annotation.objects.for_article(article)
+        .values("tag")
+        .annotate(n=Count("id"))
+        .values_list("tag", "n")
+    )
+    for tag in tags:
+        tag.count = counts.get(tag.pk, 0)
+    review = (
+        Annotation.objects.for_article(article).needing_review().select_related("tag", "author")
+    )
+    revision = article.revisions.defer("body").first()
+    return {
+        "tags": tags,
+        "tag_css": tag_css(tags),
+        "total": sum(counts.values()),
+        "review": [_for_user(request.user, a, article) for a in review],
+        "revision": revision,
+        "report": revision.anchoring_report if revision else {},
+        "can_annotate": can_annotate(request.user),
+        "note_max": settings.ANNOTATION_NOTE_MAX_LENGTH,
+        "undo_seconds": UNDO_SECONDS,
+    }
+
+
+def list_order(annotation) -> tuple:
+    # Reading order; orphans have no place in the text and go last.
+    return (annotation.status == AnchorStatus.ORPHANED, annotation.start, annotation.end, annotation.pk)
+
+
+def _for_user(user, annotation: Annotation, article: Article) -> Annotation:
+    """The annotation with what the template shows about it: the user's rights and, for a
+    fuzzy one, the text it now sits on."""
+    annotation.article = article  # already here: no query if a template reads it
+    annotation.user_can_change = can_change(user, annotation)
+    annotation.user_can_delete = can_delete(user, annotation)
+    if annotation.status == AnchorStatus.FUZZY:
+        annotation.current_text = article.body[annotation.start : annotation.end]
+    return annotation
 
 
 def _changed(
@@ -219,16 +288,51 @@ def _changed(
     article: Article,
     *,
     notice: str,
-    annotation_id: int | None = None,
+    insert: Annotation | None = None,
+    replace: Annotation | None = None,
+    remove: int | None = None,
     undo_id: int | None = None,
 ) -> HttpResponse:
-    if request.htmx:
-        context = page_context(request, article, notice=notice, undo_id=undo_id, oob=True)
-        return render(request, TEMPLATE + "#changed", context)
-    # Don't answer a plain form POST with a page: reloading it would post again.
-    messages.success(request, notice)
-    anchor = f"#annotation-{annotation_id}" if annotation_id else ""
-    return HttpResponseRedirect(article.get_absolute_url() + anchor)
+    """After a change: htmx gets the article text back with, out-of-band, the one list entry
+    that changed (inserted in order, replaced or removed), the counts, the review section
+    and the notice. Only the entry is rendered, not the whole list, so the round trip stays
+    short however many annotations the article has. A plain POST is redirected."""
+    if not request.htmx:
+        # Don't answer a plain form POST with a page: reloading it would post again.
+        messages.success(request, notice)
+        shown = insert or replace
+        anchor = f"#annotation-{shown.pk}" if shown else ""
+        return HttpResponseRedirect(article.get_absolute_url() + anchor)
+    context = {
+        **text_context(article),
+        **summary_context(request, article),
+        "oob": True,
+        "notice": notice,
+        "undo_id": undo_id,
+        "remove": remove,
+    }
+    if insert is not None:
+        context["insert"] = _for_user(request.user, insert, article)
+        context["insert_before"] = _next_in_list(article, insert)
+    if replace is not None:
+        context["replace"] = _for_user(request.user, replace, article)
+    return render(request, TEMPLATE + "#changed", context)
+
+
+def _next_in_list(article: Article, annotation: Annotation) -> int | None:
+    """The id of the entry the annotation goes before in the side list (None: at the end).
+    One query for four columns of each annotation, no model instances."""
+    key = list_order(annotation)
+    following = [
+        row
+        for row in Annotation.objects.for_article(article)
+        .exclude(pk=annotation.pk)
+        .values_list("status", "start", "end", "pk")
+        if (row[0] == AnchorStatus.ORPHANED, *row[1:]) > key
+    ]
+    if not following:
+        return None
+    return min(following, key=lambda row: (row[0] == AnchorStatus.ORPHANED, *row[1:]))[3]
 
 
 def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError) -> HttpResponse:

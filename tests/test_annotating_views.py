@@ -4,6 +4,8 @@ Each walks the roles (anonymous / viewer / other editor / author / staff), the w
 bad input, the htmx variant (fragments only) and a query count that does not grow.
 """
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -29,8 +31,12 @@ def assert_fragments_only(response):
     html = response.content.decode()
     assert "<html" not in html and "site-header" not in html
     assert html.lstrip().startswith('<div id="article-body"')
-    assert '<section id="annotation-list" class="annotation-list"' in html
-    assert html.count('hx-swap-oob="true"') == 3  # list, review, notice
+    # Out of band: the counts, the review section and the notice; of the list, only the
+    # entry that changed.
+    assert '<div id="annotation-list-head" hx-swap-oob="true">' in html
+    assert re.search(r'<section id="review"[^>]* hx-swap-oob="true"', html)
+    assert '<div id="notice" class="notice" role="status" hx-swap-oob="true">' in html
+    assert 'id="annotation-items"' not in html or "beforeend:#annotation-items" in html
     return html
 
 
@@ -170,7 +176,7 @@ def test_it_creates_in_a_number_of_queries_that_does_not_grow(
     length = len(article.body)
 
     def tag_once():
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(18):
             response = client.post(create_url(article), selection(article, "12%"), **HTMX)
         assert response.status_code == 200
 
@@ -399,3 +405,81 @@ def test_it_refuses_a_stale_reselect_and_other_methods(client, editor, fuzzy):
     assert client.get(reselect_url(fuzzy)).status_code == 405
     anonymous = client.__class__()
     assert anonymous.post(reselect_url(fuzzy), data).status_code == 302
+
+
+# The side list follows the text: where a new entry goes, what leaves ------------------------
+
+
+def test_it_inserts_the_new_entry_in_reading_order(client, editor, article, claim):
+    later = AnnotationFactory(article=article, tag=claim, quote="12%", author=editor)
+    client.force_login(editor)
+    html = client.post(create_url(article), selection(article, "30%"), **HTMX).content.decode()
+    new = Annotation.objects.latest("id")
+    assert f'<div hx-swap-oob="beforebegin:#annotation-{later.pk}">' in html
+    assert f'<li id="annotation-{new.pk}" class="annotation"' in html
+    assert html.count('<li id="annotation-') == 1  # only the new entry, not the whole list
+    html = client.post(
+        create_url(article), selection(article, "12%."), **HTMX
+    ).content.decode()
+    assert '<div hx-swap-oob="beforeend:#annotation-items">' in html
+
+
+def test_it_removes_the_deleted_entry_and_moves_a_reselected_one(client, editor, article, claim):
+    first = AnnotationFactory(article=article, tag=claim, quote="30%", author=editor)
+    second = AnnotationFactory(article=article, tag=claim, quote="12%", author=editor)
+    client.force_login(editor)
+    html = client.post(delete_url(second), **HTMX).content.decode()
+    assert f'<li id="annotation-{second.pk}" hx-swap-oob="delete"></li>' in html
+    Annotation.objects.filter(pk=first.pk).update(status=AnchorStatus.ORPHANED)
+    html = client.post(reselect_url(first), selection(article, "roads"), **HTMX).content.decode()
+    # Out first, back in at its new place (the end, here).
+    out = html.index(f'<li id="annotation-{first.pk}" hx-swap-oob="delete"></li>')
+    back = html.index('<div hx-swap-oob="beforeend:#annotation-items">')
+    assert out < back
+
+
+# One entry, for editing in place ----------------------------------------------------------
+
+
+def entry_url(annotation, edit=True):
+    return reverse("annotation_entry", args=[annotation.pk]) + ("?edit=1" if edit else "")
+
+
+def test_it_sends_anonymous_entry_requests_to_the_login_page(client, mine):
+    assert client.get(entry_url(mine), **HTMX).status_code == 302
+
+
+@pytest.mark.parametrize("who", ["editor", "staff"])
+def test_it_gives_author_and_staff_the_edit_form(client, mine, who, request):
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(entry_url(mine), **HTMX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith(f'<li id="annotation-{mine.pk}"') and "<html" not in html
+    assert f'hx-post="{reverse("annotation_update", args=[mine.pk])}"' in html
+    assert '<option value="claim" selected>Claim</option>' in html
+    # Cancel asks for the entry as shown.
+    shown = client.get(entry_url(mine, edit=False), **HTMX).content.decode()
+    assert "<textarea" not in shown and ">Edit<" in shown
+
+
+@pytest.mark.parametrize("who", ["viewer", "other_editor"])
+def test_it_refuses_the_edit_form_to_others_but_shows_the_entry(client, mine, who, request):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(entry_url(mine), **HTMX).status_code == 403
+    shown = client.get(entry_url(mine, edit=False), **HTMX)
+    assert shown.status_code == 200
+    assert "30% of the budget" in shown.content.decode()
+    assert ">Edit<" not in shown.content.decode()
+
+
+def test_it_sends_a_plain_entry_request_to_the_page(client, editor, mine):
+    client.force_login(editor)
+    response = client.get(entry_url(mine))
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"{mine.article.get_absolute_url()}?edit={mine.pk}#annotation-{mine.pk}"
+    )
+    assert client.post(entry_url(mine)).status_code == 405
+    missing = reverse("annotation_entry", args=[mine.pk + 1000])
+    assert client.get(missing, **HTMX).status_code == 404

@@ -164,6 +164,11 @@ def test_it_tags_a_mouse_selection_with_the_toolbar(live_server, page, author, s
     expect(entry(page, annotation)).to_contain_text("maria")
     expect(page.get_by_role("status")).to_contain_text("Tagged “30% of the budget” as Claim.")
     expect(toolbar(page)).to_be_hidden()
+    # An earlier passage goes above it: the side list follows the text.
+    drag_select(page, "The council")
+    toolbar(page).get_by_role("button", name="Rebuttal").click()
+    expect(page.locator(".annotation .quote")).to_have_text(["The council", "30% of the budget"])
+    expect(page.get_by_role("heading", name="Annotations 2")).to_be_visible()
     assert_not_reloaded(page)
     assert not problems, problems
 
@@ -298,7 +303,8 @@ def test_it_edits_the_note_and_tag_deletes_and_undoes_and_keeps_it_after_reload(
     sign_in(page, live_server, author)
     open_article(page, live_server, story)
     item = entry(page, annotation)
-    item.get_by_text("Edit").click()
+    item.get_by_role("link", name="Edit").click()
+    expect(item.get_by_label("Note")).to_be_focused()
     item.get_by_label("Note").fill("Budget papers say 28%.")
     item.get_by_label("Tag").select_option("Figure")
     item.get_by_role("button", name="Save").click()
@@ -499,9 +505,10 @@ def test_it_takes_the_screenshot_for_the_readme(live_server, page, author, tags,
     drag_select(page, "Maria Zakharova has accused", "double standards,”")
     page.keyboard.press("c")
     expect(page.locator('.annotation[data-tag="claim"]')).to_have_count(3)
-    entry(page, Annotation.objects.get(quote__startswith="Maria")).get_by_text("Edit").click()
-    page.get_by_label("Note").first.fill("Check the ministry's transcript for the exact wording.")
-    page.get_by_role("button", name="Save").first.click()
+    item = entry(page, Annotation.objects.get(quote__startswith="Maria"))
+    item.get_by_role("link", name="Edit").click()
+    item.get_by_label("Note").fill("Check the ministry's transcript for the exact wording.")
+    item.get_by_role("button", name="Save").click()
     expect(page.locator("#notice")).to_be_empty(timeout=10_000)  # the notice fades
     page.evaluate("window.scrollTo(0, 0)")
     drag_select(page, "depoliticized cooperation between ombudsmen")

@@ -266,20 +266,35 @@ def test_it_shows_the_toolbar_and_controls_to_editors_only(
     html = page(client, article).content.decode()
     assert 'role="toolbar"' not in html
     assert "data-can-annotate" not in html
-    assert ">Delete<" not in html and "<summary>Edit" not in html
+    assert ">Delete<" not in html and ">Edit<" not in html
 
     client.force_login(other_editor)
     html = page(client, article).content.decode()
     assert 'role="toolbar" aria-label="Tag the selection"' in html
-    assert "<summary>Edit" not in html  # not theirs
+    assert ">Edit<" not in html and ">Delete<" not in html  # not theirs
 
     client.force_login(editor)
     html = page(client, article).content.decode()
-    assert "<summary>Edit" in html and ">Delete<" in html
+    assert ">Edit<" in html and ">Delete<" in html
+    assert "<textarea" not in html  # edit forms come when asked (?edit=, or htmx)
     assert (
         '<button type="button" class="tag-button" data-tag="claim" data-shortcut="c" '
         'aria-keyshortcuts="c">Claim <kbd aria-hidden="true">C</kbd></button>'
     ) in html
+
+
+def test_it_opens_an_entry_for_editing_without_javascript(client, editor, other_editor, article, claim):
+    annotation = AnnotationFactory(article=article, tag=claim, quote="30%", author=editor, note="n1")
+    url = f"{article.get_absolute_url()}?edit={annotation.pk}"
+    client.force_login(editor)
+    html = page(client, article).content.decode()
+    assert f'href="{url}#annotation-{annotation.pk}"' in html
+    html = client.get(url).content.decode()
+    assert f'<form method="post" action="/annotations/{annotation.pk}/update/"' in html
+    assert f'maxlength="5000" autofocus>n1</textarea>' in html
+    client.force_login(other_editor)
+    assert "<textarea" not in client.get(url).content.decode()  # not theirs: no form
+    assert client.get(article.get_absolute_url() + "?edit=abc").status_code == 200
 
 
 def test_it_styles_tags_from_the_database_in_a_nonced_style_element(client, viewer, article):
@@ -359,7 +374,7 @@ def test_it_renders_the_page_in_a_constant_number_of_queries(
     article = ArticleFactory()
     client.force_login(editor)
     AnnotationFactory(article=article, tag=claim, quote="30%", author=editor)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         assert page(client, article).status_code == 200
     length = len(article.body)
     for i in range(199):
@@ -368,7 +383,7 @@ def test_it_renders_the_page_in_a_constant_number_of_queries(
             article=article, tag=figure if i % 2 else claim, start=start, end=start + 5,
             author=editor,
         )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         response = page(client, article)
     assert response.content.decode().count('<li id="annotation-') == 200
 
