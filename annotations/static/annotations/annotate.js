@@ -7,7 +7,8 @@
  * separators between blocks and counts UTF-16 units.
  *
  * Requests go through htmx (the CSRF token rides in hx-headers on <body>); the server answers
- * with the re-rendered text and the side list out-of-band. Errors land in the alert region.
+ * with the re-rendered text and, out-of-band, the list entry that changed, the counts and a
+ * notice. Errors land in the alert region (role=alert), never silently dropped.
  * No inline scripts or styles: the page's CSP forbids them.
  */
 (() => {
@@ -35,6 +36,21 @@
     dismiss.textContent = "Dismiss";
     dismiss.addEventListener("click", () => alerts.replaceChildren());
     alerts.replaceChildren(text, dismiss);
+  }
+
+  // A notice fades after a while; one offering Undo stays as long as Undo is offered.
+  const NOTICE_SECONDS = 5;
+  let noticeTimer = 0;
+
+  function fadeNoticeLater() {
+    const notice = document.getElementById("notice");
+    if (!notice.firstChild || notice.dataset.fading) return;
+    notice.dataset.fading = "true";
+    const undo = notice.querySelector("form[data-expires]");
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => {
+      if (notice.isConnected) notice.replaceChildren();
+    }, (undo ? Number(undo.dataset.expires) : NOTICE_SECONDS) * 1000);
   }
 
   // A message in the status region; `lasting` ones stay until replaced (instructions).
@@ -428,21 +444,6 @@
   });
 
   // After each swap -----------------------------------------------------------------------
-
-  // A notice fades after a while; one offering Undo stays as long as Undo is offered.
-  const NOTICE_SECONDS = 5;
-  let noticeTimer = 0;
-
-  function fadeNoticeLater() {
-    const notice = document.getElementById("notice");
-    if (!notice.firstChild || notice.dataset.fading) return;
-    notice.dataset.fading = "true";
-    const undo = notice.querySelector("form[data-expires]");
-    clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => {
-      if (notice.isConnected) notice.replaceChildren();
-    }, (undo ? Number(undo.dataset.expires) : NOTICE_SECONDS) * 1000);
-  }
 
   document.body.addEventListener("htmx:afterSettle", () => {
     syncFilters();
