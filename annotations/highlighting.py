@@ -170,9 +170,7 @@ def render_blocks(
         RenderedBlock(
             kind=block.kind,
             start=start,
-            html=block_html(
-                block.text, per_block[i], link=block.kind == BlockKind.PHOTO_CREDIT
-            ),
+            html=block_html(block.text, per_block[i], link=block.kind == BlockKind.PHOTO_CREDIT),
         )
         for i, (block, start) in enumerate(blocks)
     ]

@@ -269,7 +269,12 @@ def summary_context(request: HttpRequest, article: Article) -> dict:
 
 def list_order(annotation) -> tuple:
     # Reading order; orphans have no place in the text and go last.
-    return (annotation.status == AnchorStatus.ORPHANED, annotation.start, annotation.end, annotation.pk)
+    return (
+        annotation.status == AnchorStatus.ORPHANED,
+        annotation.start,
+        annotation.end,
+        annotation.pk,
+    )
 
 
 def _for_user(user, annotation: Annotation, article: Article) -> Annotation:

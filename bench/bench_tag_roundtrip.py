@@ -79,8 +79,10 @@ def run(counts: list[int], runs: int, paragraphs: int) -> None:
             blocks.append(BlockText(BlockKind.HEADING, f"Section {n // 8 + 1} of the Story"))
         blocks.append(BlockText(BlockKind.PARAGRAPH, PARAGRAPH.format(n=n + 10, m=n + 20)))
 
-    print(f"{'annotations':>11}  {'tag round trip median':>21}  {'p90':>8}  {'fragment':>9}  "
-          f"{'page load median':>16}")
+    print(
+        f"{'annotations':>11}  {'tag round trip median':>21}  {'p90':>8}  {'fragment':>9}  "
+        f"{'page load median':>16}"
+    )
     for count in counts:
         article = Article.create_with_blocks(
             source_id=f"bench-{count}",
@@ -100,8 +102,13 @@ def run(counts: list[int], runs: int, paragraphs: int) -> None:
             prefix, suffix = context_around(body, start, end)
             rows.append(
                 Annotation(
-                    article=article, tag=tags[i % len(tags)], start=start, end=end,
-                    quote=body[start:end], prefix=prefix, suffix=suffix,
+                    article=article,
+                    tag=tags[i % len(tags)],
+                    start=start,
+                    end=end,
+                    quote=body[start:end],
+                    prefix=prefix,
+                    suffix=suffix,
                     note="Checked against the budget papers." if i % 3 == 0 else "",
                     author=editor,
                 )
@@ -130,8 +137,10 @@ def run(counts: list[int], runs: int, paragraphs: int) -> None:
         assert Annotation.objects.filter(article=article).count() == count
 
         p90 = statistics.quantiles(timings, n=10)[-1]
-        print(f"{count:>11,}  {statistics.median(timings):>18.1f} ms  {p90:>5.1f} ms  "
-              f"{size / 1024:>6.0f} kB  {statistics.median(page_timings):>13.1f} ms")
+        print(
+            f"{count:>11,}  {statistics.median(timings):>18.1f} ms  {p90:>5.1f} ms  "
+            f"{size / 1024:>6.0f} kB  {statistics.median(page_timings):>13.1f} ms"
+        )
 
 
 if __name__ == "__main__":

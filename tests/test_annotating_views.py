@@ -75,7 +75,11 @@ def test_it_creates_an_annotation_and_answers_htmx_with_fragments(client, editor
     assert (annotation.start, annotation.end) == (17, 34)
     assert annotation.quote == article.body[17:34] == "30% of the budget"
     assert annotation.prefix == "The council said " and annotation.suffix.startswith(" went")
-    assert (annotation.author, annotation.tag.slug, annotation.note) == (editor, "claim", "Check it")
+    assert (annotation.author, annotation.tag.slug, annotation.note) == (
+        editor,
+        "claim",
+        "Check it",
+    )
     html = assert_fragments_only(response)
     assert f'<mark data-tag="claim" data-annotation="{annotation.pk}"' in html
     assert "Tagged “30% of the budget” as Claim." in html
@@ -136,7 +140,12 @@ def test_it_answers_404_for_a_missing_article(client, editor, claim):
 
 
 BAD_SELECTIONS = [
-    pytest.param({"tag": "opinion"}, 400, "There is no tag “opinion”. Choose one of: Claim, Rebuttal, Figure.", id="unknown-tag"),
+    pytest.param(
+        {"tag": "opinion"},
+        400,
+        "There is no tag “opinion”. Choose one of: Claim, Rebuttal, Figure.",
+        id="unknown-tag",
+    ),
     pytest.param({"tag": ""}, 400, "Choose a tag.", id="no-tag"),
     pytest.param({"start": -1}, 400, "lies outside the article", id="negative-start"),
     pytest.param({"end": 10_000}, 400, "lies outside the article", id="end-out-of-range"),
@@ -145,7 +154,12 @@ BAD_SELECTIONS = [
     pytest.param({"start": 20, "end": 20, "quote": ""}, 400, "The selection is empty", id="empty"),
     pytest.param({"start": 3, "end": 4, "quote": " "}, 400, "only white space", id="white-space"),
     pytest.param({"quote": "40%"}, 409, "no longer matches the article", id="stale-quote"),
-    pytest.param({"note": "x" * (settings.ANNOTATION_NOTE_MAX_LENGTH + 1)}, 400, "the limit is 5,000", id="oversized-note"),
+    pytest.param(
+        {"note": "x" * (settings.ANNOTATION_NOTE_MAX_LENGTH + 1)},
+        400,
+        "the limit is 5,000",
+        id="oversized-note",
+    ),
 ]
 
 
@@ -214,7 +228,9 @@ def test_it_refuses_updates_from_anyone_but_author_and_staff(client, mine, who, 
 @pytest.mark.parametrize("who", ["editor", "staff"])
 def test_it_lets_author_and_staff_change_note_and_tag(client, mine, figure, who, request):
     client.force_login(request.getfixturevalue(who))
-    response = client.post(update_url(mine), {"note": "Source?\r\nCheck it", "tag": "figure"}, **HTMX)
+    response = client.post(
+        update_url(mine), {"note": "Source?\r\nCheck it", "tag": "figure"}, **HTMX
+    )
     assert response.status_code == 200
     html = assert_fragments_only(response)
     mine.refresh_from_db()
@@ -308,7 +324,10 @@ def test_it_restores_a_deleted_annotation_with_its_id_and_times(client, mine, wh
     html = assert_fragments_only(response)
     restored = Annotation.objects.get(pk=mine.pk)
     assert (restored.quote, restored.start, restored.end, restored.author) == (
-        mine.quote, mine.start, mine.end, mine.author
+        mine.quote,
+        mine.start,
+        mine.end,
+        mine.author,
     )
     assert restored.created == created
     assert restored.status == AnchorStatus.ANCHORED
@@ -361,7 +380,9 @@ def reselect_url(annotation):
 @pytest.fixture
 def fuzzy(mine):
     # As re-anchoring leaves it: on near-matching words, the quote still the old one.
-    Annotation.objects.filter(pk=mine.pk).update(status=AnchorStatus.FUZZY, quote="31% of the budget")
+    Annotation.objects.filter(pk=mine.pk).update(
+        status=AnchorStatus.FUZZY, quote="31% of the budget"
+    )
     mine.refresh_from_db()
     return mine
 
@@ -418,9 +439,7 @@ def test_it_inserts_the_new_entry_in_reading_order(client, editor, article, clai
     assert f'<div hx-swap-oob="beforebegin:#annotation-{later.pk}">' in html
     assert f'<li id="annotation-{new.pk}" class="annotation"' in html
     assert html.count('<li id="annotation-') == 1  # only the new entry, not the whole list
-    html = client.post(
-        create_url(article), selection(article, "12%."), **HTMX
-    ).content.decode()
+    html = client.post(create_url(article), selection(article, "12%."), **HTMX).content.decode()
     assert '<div hx-swap-oob="beforeend:#annotation-items">' in html
 
 

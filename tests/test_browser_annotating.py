@@ -69,7 +69,8 @@ CHAR_BOX_JS = """([text, last]) => {
         const range = document.createRange();
         range.setStart(node, index - at);
         range.setEnd(node, index - at + 1);
-        if (!last) node.parentElement.scrollIntoView({block: 'nearest'});  // a mouse needs it on screen
+        // A mouse can only press on what is on screen.
+        if (!last) node.parentElement.scrollIntoView({block: 'nearest'});
         const r = range.getBoundingClientRect();
         return {left: r.left, right: r.right, y: r.top + r.height / 2};
       }
@@ -242,19 +243,25 @@ def test_it_keeps_overlapping_claim_and_figure_visible_and_reachable(
     assert figure.quote == "the budget went to roads" == story.body[figure.start : figure.end]
     expect(page.locator(f'mark[data-annotation="{claim.pk}"]')).to_have_count(2)
     # Each is drawn: the figure inside the claim's mark has its own underline colour.
-    nested = page.locator(f'mark[data-annotation="{claim.pk}"] > mark[data-annotation="{figure.pk}"]')
+    nested = page.locator(
+        f'mark[data-annotation="{claim.pk}"] > mark[data-annotation="{figure.pk}"]'
+    )
     expect(nested).to_have_text("the budget")
     colours = nested.evaluate(
-        "m => [getComputedStyle(m).borderBottomColor, getComputedStyle(m.parentElement).borderBottomColor]"
+        "m => [m, m.parentElement].map(e => getComputedStyle(e).borderBottomColor)"
     )
     assert colours == ["rgb(29, 78, 216)", "rgb(180, 83, 9)"]
     # A click on the shared words selects both annotations in the side list.
     nested.click()
     expect(page.locator(".annotation.is-selected")).to_have_count(2)
-    expect(page.get_by_role("status")).to_contain_text("2 annotations cover this spot: Claim, Figure.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "2 annotations cover this spot: Claim, Figure."
+    )
     # A click on the list scrolls to its mark and flashes it.
     entry(page, figure).get_by_role("button", name=re.compile("Figure")).click()
-    expect(page.locator(f'mark[data-annotation="{figure.pk}"]').first).to_have_class(re.compile("flash"))
+    expect(page.locator(f'mark[data-annotation="{figure.pk}"]').first).to_have_class(
+        re.compile("flash")
+    )
     expect(page.locator(".annotation.is-selected")).to_have_count(1)
     assert_not_reloaded(page)
     assert not problems, problems
@@ -276,7 +283,9 @@ def test_it_counts_code_points_after_and_on_an_emoji(live_server, page, author, 
     page.keyboard.press("c")
     expect(page.locator('mark[data-tag="claim"]')).to_have_text("🎉")
     claim = Annotation.objects.get(tag__slug="claim")
-    assert article.body[claim.start : claim.end] == "🎉" and claim.start == article.body.rindex("🎉")
+    assert article.body[claim.start : claim.end] == "🎉" and claim.start == article.body.rindex(
+        "🎉"
+    )
     assert_not_reloaded(page)
     assert not problems, problems
 
@@ -309,7 +318,9 @@ def test_it_edits_the_note_and_tag_deletes_and_undoes_and_keeps_it_after_reload(
     item.get_by_label("Tag").select_option("Figure")
     item.get_by_role("button", name="Save").click()
     expect(entry(page, annotation)).to_contain_text("Budget papers say 28%.")
-    expect(page.locator(f'mark[data-annotation="{annotation.pk}"]')).to_have_attribute("data-tag", "figure")
+    expect(page.locator(f'mark[data-annotation="{annotation.pk}"]')).to_have_attribute(
+        "data-tag", "figure"
+    )
     annotation.refresh_from_db()
     assert (annotation.note, annotation.tag.slug) == ("Budget papers say 28%.", "figure")
 
@@ -320,11 +331,17 @@ def test_it_edits_the_note_and_tag_deletes_and_undoes_and_keeps_it_after_reload(
     page.get_by_role("status").get_by_role("button", name="Undo").click()
     expect(page.locator(f'mark[data-annotation="{annotation.pk}"]')).to_have_text("30%")
     restored = Annotation.objects.get()
-    assert (restored.pk, restored.note, restored.tag.slug) == (annotation.pk, "Budget papers say 28%.", "figure")
+    assert (restored.pk, restored.note, restored.tag.slug) == (
+        annotation.pk,
+        "Budget papers say 28%.",
+        "figure",
+    )
     assert_not_reloaded(page)
 
     page.reload()
-    expect(page.locator(f'mark[data-annotation="{annotation.pk}"][data-tag="figure"]')).to_have_text("30%")
+    expect(
+        page.locator(f'mark[data-annotation="{annotation.pk}"][data-tag="figure"]')
+    ).to_have_text("30%")
     expect(entry(page, annotation)).to_contain_text("Budget papers say 28%.")
     assert not problems, problems
 
@@ -340,7 +357,9 @@ def test_it_hides_a_tag_and_its_entries_with_the_filter(
     shown.get_by_role("checkbox", name=re.compile("Claim")).uncheck()
     expect(page.locator('.annotation[data-tag="claim"]')).to_be_hidden()
     expect(page.locator('.annotation[data-tag="figure"]')).to_be_visible()
-    background = page.locator('mark[data-tag="claim"]').evaluate("m => getComputedStyle(m).backgroundColor")
+    background = page.locator('mark[data-tag="claim"]').evaluate(
+        "m => getComputedStyle(m).backgroundColor"
+    )
     assert background == "rgba(0, 0, 0, 0)"
     # The filter survives a change that re-renders the list.
     drag_select(page, "went to roads")
@@ -367,7 +386,8 @@ def test_a_non_editor_gets_no_toolbar_and_a_forged_post_is_refused(
     status = page.evaluate(
         """async () => {
           const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken'];
-          const body = new URLSearchParams({start: 17, end: 34, quote: '30% of the budget', tag: 'claim'});
+          const body = new URLSearchParams(
+            {start: 17, end: 34, quote: '30% of the budget', tag: 'claim'});
           const response = await fetch(document.getElementById('annotating').dataset.createUrl,
             {method: 'POST', body, headers: {'X-CSRFToken': token, 'HX-Request': 'true'}});
           return response.status;
@@ -409,16 +429,16 @@ def test_it_shows_a_stale_quote_as_an_error_and_stays_usable(
     assert all("409" in p or "htmx:responseError" in p for p in problems), problems
 
 
-def test_it_reports_a_server_failure_and_a_lost_network(
-    live_server, page, author, story, tags
-):
+def test_it_reports_a_server_failure_and_a_lost_network(live_server, page, author, story, tags):
     annotation = AnnotationFactory(article=story, tag=tags["claim"], quote="30%", author=author)
     sign_in(page, live_server, author)
     open_article(page, live_server, story)
     page.route("**/annotations/**", lambda route: route.fulfill(status=500, body="boom"))
     drag_select(page, "went to roads")
     page.keyboard.press("f")
-    expect(page.get_by_role("alert")).to_contain_text("The server failed (error 500); nothing was saved.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "The server failed (error 500); nothing was saved."
+    )
     page.unroute("**/annotations/**")
     page.route("**/annotations/**", lambda route: route.abort("internetdisconnected"))
     entry(page, annotation).get_by_role("button", name="Delete").click()
@@ -443,7 +463,9 @@ def test_it_lets_the_author_accept_a_fuzzy_match_and_reattach_an_orphan(
     review = page.get_by_role("region", name="2 annotations need review")
     expect(review.locator(f"#review-{fuzzy.pk} dd")).to_have_text(["13%", "12%"])  # was, now
     expect(page.locator(f'mark[data-annotation="{orphan.pk}"]')).to_have_count(0)
-    expect(page.locator(f'mark[data-annotation="{fuzzy.pk}"]')).to_have_attribute("data-status", "fuzzy")
+    expect(page.locator(f'mark[data-annotation="{fuzzy.pk}"]')).to_have_attribute(
+        "data-status", "fuzzy"
+    )
 
     review.get_by_role("button", name="Accept").click()
     expect(page.get_by_role("region", name="1 annotation needs review")).to_be_visible()
@@ -476,7 +498,9 @@ def seed_blocks(path: Path) -> tuple[str, list[BlockText]]:
     for text in (" ".join(chunk.split()) for chunk in re.split(r"\n\s*\n", rest) if chunk.strip()):
         if text.startswith("Photo:"):
             kind = BlockKind.PHOTO_CREDIT
-        elif len(text) <= 100 and not text.rstrip("'\"”’)]").endswith((".", "!", "?", ",", ";", ":")):
+        elif len(text) <= 100 and not text.rstrip("'\"”’)]").endswith(
+            (".", "!", "?", ",", ";", ":")
+        ):
             kind = BlockKind.HEADING
         else:
             kind = BlockKind.PARAGRAPH
@@ -489,10 +513,25 @@ def test_it_takes_the_screenshot_for_the_readme(live_server, page, author, tags,
     article = ArticleFactory(source_id="000_a83f44b084c319d9", title=title, blocks=blocks)
     colleague = EditorFactory(username="tomas")
     for slug, quote, note, who in [
-        ("rebuttal", "“Russophobia and double standards,”", "The coalition's statement names no country's people.", colleague),
+        (
+            "rebuttal",
+            "“Russophobia and double standards,”",
+            "The coalition's statement names no country's people.",
+            colleague,
+        ),
         ("claim", "dismissing its recent statement as politically motivated", "", colleague),
-        ("claim", "the coalition’s declaration is not aimed at aiding children", "Attributed to Zakharova: keep as claim.", colleague),
-        ("rebuttal", "“not only does not obstruct but actively facilitates”", "Contradicted by the coalition's statement.", author),
+        (
+            "claim",
+            "the coalition’s declaration is not aimed at aiding children",
+            "Attributed to Zakharova: keep as claim.",
+            colleague,
+        ),
+        (
+            "rebuttal",
+            "“not only does not obstruct but actively facilitates”",
+            "Contradicted by the coalition's statement.",
+            author,
+        ),
         ("figure", "339 Ukrainian children", "Source: coalition list, June 2.", colleague),
         ("figure", "June 2", "", colleague),
         ("figure", "30% of the names", "Ask the ministry for the breakdown.", author),

@@ -162,7 +162,10 @@ def test_it_renders_the_text_inside_an_article_with_headings_and_caption(client,
     parsed = parse(html)
     assert [(b["tag"], b["text"]) for b in parsed.blocks] == [
         ("p", "The council said 30% of the budget went to roads."),
-        ("figcaption", "Photo: example.org by A. Person, https://creativecommons.org/licenses/by/2.0/ A road"),
+        (
+            "figcaption",
+            "Photo: example.org by A. Person, https://creativecommons.org/licenses/by/2.0/ A road",
+        ),
         ("h2", "What the Mayor Said"),
         ("p", "The mayor denied it and said the figure was 12%."),
     ]
@@ -215,12 +218,15 @@ def test_it_draws_overlapping_and_nested_annotations_as_separate_marks(
         f'<mark data-tag="rebuttal" data-annotation="{inner.pk}" class="d1">30%</mark></mark>'
         f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0"> of </mark>'
         f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0">'
-        f'<mark data-tag="figure" data-annotation="{overlap.pk}" class="d1">the budget</mark></mark>'
+        f'<mark data-tag="figure" data-annotation="{overlap.pk}" class="d1">the budget</mark>'
+        "</mark>"
         f'<mark data-tag="figure" data-annotation="{overlap.pk}" class="d0"> went to roads</mark>.'
     )
     parsed = parse(html)
     assert {m["data-annotation"] for m in parsed.marks} == {
-        str(outer.pk), str(overlap.pk), str(inner.pk)
+        str(outer.pk),
+        str(overlap.pk),
+        str(inner.pk),
     }
 
 
@@ -242,9 +248,7 @@ def test_it_splits_a_highlight_that_crosses_blocks_and_the_licence_link(
     ) in html
 
 
-def test_it_lists_annotations_with_quote_tag_note_author_and_time(
-    client, viewer, article, claim
-):
+def test_it_lists_annotations_with_quote_tag_note_author_and_time(client, viewer, article, claim):
     annotation = AnnotationFactory(
         article=article, tag=claim, quote="30% of the budget", note="Check the annual report."
     )
@@ -283,15 +287,19 @@ def test_it_shows_the_toolbar_and_controls_to_editors_only(
     ) in html
 
 
-def test_it_opens_an_entry_for_editing_without_javascript(client, editor, other_editor, article, claim):
-    annotation = AnnotationFactory(article=article, tag=claim, quote="30%", author=editor, note="n1")
+def test_it_opens_an_entry_for_editing_without_javascript(
+    client, editor, other_editor, article, claim
+):
+    annotation = AnnotationFactory(
+        article=article, tag=claim, quote="30%", author=editor, note="n1"
+    )
     url = f"{article.get_absolute_url()}?edit={annotation.pk}"
     client.force_login(editor)
     html = page(client, article).content.decode()
     assert f'href="{url}#annotation-{annotation.pk}"' in html
     html = client.get(url).content.decode()
     assert f'<form method="post" action="/annotations/{annotation.pk}/update/"' in html
-    assert f'maxlength="5000" autofocus>n1</textarea>' in html
+    assert 'maxlength="5000" autofocus>n1</textarea>' in html
     client.force_login(other_editor)
     assert "<textarea" not in client.get(url).content.decode()  # not theirs: no form
     assert client.get(article.get_absolute_url() + "?edit=abc").status_code == 200
@@ -327,7 +335,9 @@ def test_it_escapes_hostile_text_everywhere(client, viewer, claim):
     html = client.get(article.get_absolute_url()).content.decode()
     # The link stops at the quote; the rest is text, escaped.
     assert '"onmouseover' not in html
-    assert 'href="https://e.org/" rel="license noopener">https://e.org/</a>&quot;onmouseover=' in html
+    assert (
+        'href="https://e.org/" rel="license noopener">https://e.org/</a>&quot;onmouseover=' in html
+    )
 
 
 def test_it_shows_annotations_that_need_review_after_the_text_changed(
@@ -337,8 +347,12 @@ def test_it_shows_annotations_that_need_review_after_the_text_changed(
     orphan = AnnotationFactory(article=article, tag=claim, quote="went to roads", author=editor)
     kept = AnnotationFactory(article=article, tag=claim, quote="The mayor denied it")
     ArticleRevision.objects.create(
-        article=article, title=article.title, date=article.date, body=article.body,
-        origin="import", summary="1 block changed, +0 characters",
+        article=article,
+        title=article.title,
+        date=article.date,
+        body=article.body,
+        origin="import",
+        summary="1 block changed, +0 characters",
         anchoring_report={"kept": 1, "moved": 0, "fuzzy": 1, "orphaned": 1},
     )
     # As the re-anchoring leaves them: the fuzzy one on near-matching words ("13%"), the
@@ -380,7 +394,10 @@ def test_it_renders_the_page_in_a_constant_number_of_queries(
     for i in range(199):
         start = i % (length - 5)
         AnnotationFactory(
-            article=article, tag=figure if i % 2 else claim, start=start, end=start + 5,
+            article=article,
+            tag=figure if i % 2 else claim,
+            start=start,
+            end=start + 5,
             author=editor,
         )
     with django_assert_max_num_queries(12):
@@ -392,11 +409,20 @@ def test_it_renders_the_page_in_a_constant_number_of_queries(
 
 
 def test_it_cuts_text_into_pieces_that_add_up_to_the_whole():
-    highlights = [Highlight(1, 2, 8, "claim"), Highlight(2, 4, 6, "figure"), Highlight(3, -3, 3, "x")]
+    highlights = [
+        Highlight(1, 2, 8, "claim"),
+        Highlight(2, 4, 6, "figure"),
+        Highlight(3, -3, 3, "x"),
+    ]
     pieces = segments(10, highlights)
     assert [(a, b) for a, b, _ in pieces] == [(0, 2), (2, 3), (3, 4), (4, 6), (6, 8), (8, 10)]
     assert [[h.id for h in covering] for _, _, covering in pieces] == [
-        [3], [3, 1], [1], [1, 2], [1], []
+        [3],
+        [3, 1],
+        [1],
+        [1, 2],
+        [1],
+        [],
     ]
 
 
@@ -406,7 +432,10 @@ def test_it_escapes_text_between_marks():
 
 
 def test_it_finds_the_licence_url_in_a_photo_credit():
-    text = "Photo: commons.wikimedia.org by M. P., https://creativecommons.org/licenses/by/2.0/, refugees"
+    text = (
+        "Photo: commons.wikimedia.org by M. P., https://creativecommons.org/licenses/by/2.0/, "
+        "refugees"
+    )
     start, end, url = licence_link(text)
     assert url == "https://creativecommons.org/licenses/by/2.0/" == text[start:end]
     assert licence_link("Photo: by nobody, all rights reserved") is None
