@@ -28,7 +28,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
     counts = annotation_counts([article.pk for article in articles])
     for article in articles:
         per_tag, article.total, article.needing_review = counts[article.pk]
-        article.tag_counts = [per_tag.get(tag.pk, 0) for tag in tags]
+        article.tag_counts = [{"label": tag.label, "n": per_tag.get(tag.pk, 0)} for tag in tags]
     context = {"page": page, "articles": articles, "tags": tags, "tag_css": tag_css(tags)}
     return render(request, "newsroom/article_list.html", context)
 

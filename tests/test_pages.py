@@ -107,9 +107,14 @@ def test_it_lists_articles_with_title_link_date_and_counts_per_tag(
     assert '<time datetime="2025-08-08">8 Aug 2025</time>' in html
     row = re.search(r"Council budget row</a>.*?</tr>", html, re.S).group()
     # Columns follow the tags' order: Claim, Rebuttal, Figure, then the total.
-    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["2", "0", "1", "3"]
+    assert re.findall(r'<td class="num" data-label="(\w+)">(\d+)</td>', row) == [
+        ("Claim", "2"),
+        ("Rebuttal", "0"),
+        ("Figure", "1"),
+        ("All", "3"),
+    ]
     quiet = re.search(r"Quiet day</a>.*?</tr>", html, re.S).group()
-    assert re.findall(r'<td class="num">(\d+)</td>', quiet) == ["0", "0", "0", "0"]
+    assert re.findall(r'<td class="num" data-label="\w+">(\d+)</td>', quiet) == ["0"] * 4
 
 
 def test_it_links_the_csv_export_of_everything(client, viewer, article):
@@ -374,6 +379,23 @@ def test_it_shows_annotations_that_need_review_after_the_text_changed(
     assert str(orphan.pk) not in drawn  # an orphan is never drawn on the wrong words
     assert drawn[str(fuzzy.pk)]["data-status"] == "fuzzy"
     assert "data-status" not in drawn[str(kept.pk)]
+
+
+def test_it_reports_a_real_text_change_and_lists_the_orphan(client, editor, article, claim):
+    # The quoted sentence is deleted: no re-anchoring can place it, so it is orphaned, kept,
+    # shown for review and never drawn.
+    kept = AnnotationFactory(article=article, tag=claim, quote="30% of the budget", author=editor)
+    gone = AnnotationFactory(article=article, tag=claim, quote="The mayor denied it", author=editor)
+    blocks = [BlockText(b.kind, b.text) for b in article.blocks.all()][:3]
+    article.replace_content(date=article.date, title=article.title, blocks=blocks)
+    client.force_login(editor)
+    html = page(client, article).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "1 annotation needs review" in text
+    assert "1 kept in place" in text and "1 orphaned" in text
+    assert f'id="review-{gone.pk}"' in html and ">Re-attach<" in html
+    drawn = {m["data-annotation"] for m in parse(html).marks}
+    assert drawn == {str(kept.pk)}
 
 
 def test_it_hides_the_review_section_when_the_text_never_changed(client, viewer, article):
