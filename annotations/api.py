@@ -96,10 +96,17 @@ class SessionWithCsrf(SessionAuth):
 
 
 def signed_in_for_docs(view):
-    """The OpenAPI document and the docs page are for signed-in users, like every page."""
+    """The OpenAPI document and the docs page are for signed-in users, like every page, and
+    only answer GET and HEAD."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return JsonResponse(
+                {"detail": f"{request.method} is not allowed here: use GET."},
+                status=405,
+                headers={"Allow": "GET, HEAD"},
+            )
         if not request.user.is_authenticated and BearerToken()(request) is None:
             if request.path_info == reverse("api:openapi-json"):
                 return JsonResponse({"detail": UNAUTHENTICATED}, status=401, headers=CHALLENGE)
