@@ -90,3 +90,17 @@ def test_it_rejects_a_post_without_csrf_token(editor):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(reverse("login"), {"username": "x", "password": "y"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/articles/%00/", "/?page=%00", "/api/articles/%00/"])
+def test_it_refuses_nul_characters_in_urls_without_a_500(client, editor, url):
+    client.force_login(editor)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+
+
+def test_it_refuses_nul_characters_in_form_fields(client, editor, article):
+    client.force_login(editor)
+    response = client.post(f"/articles/{article.source_id}/annotations/", {"tag": "cl\x00aim"})
+    assert response.status_code == 400
