@@ -480,3 +480,13 @@ def test_it_writes_no_css_for_unsafe_slugs_or_colours():
     assert "script" not in css and "</style" not in css and "red" not in css
     assert len(css.splitlines()) == 3  # the three rules of the plain tag only
     assert '[data-tag="plain"]{--tag:#4b5563;' in css
+
+
+def test_it_links_both_exports_on_the_list_and_the_article_page(client, viewer, article):
+    client.force_login(viewer)
+    html = client.get("/").content.decode()
+    assert 'href="/export/annotations.csv"' in html and ">Export CSV</a>" in html
+    assert 'href="/export/annotations.jsonld"' in html and ">Export JSON-LD</a>" in html
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert f'href="/articles/{article.source_id}/export.csv"' in html
+    assert f'href="/articles/{article.source_id}/export.jsonld"' in html
