@@ -10,8 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,8 +19,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
-
-from newsroom.models import Article
 
 from .export import csv_chunks, csv_response
 from .models import (
@@ -33,6 +30,8 @@ from .models import (
     check_note,
     check_selection,
     context_around,
+    deleted_annotation_records,
+    restore_deleted_annotation,
 )
 
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -211,12 +210,12 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             path(
                 "recover/",
                 self.admin_site.admin_view(self.recover_list_view),
-                name="%s_%s_recover_list" % info,
+                name="{}_{}_recover_list".format(*info),
             ),
             path(
                 "recover/<int:history_id>/",
                 self.admin_site.admin_view(self.recover_view),
-                name="%s_%s_recover" % info,
+                name="{}_{}_recover".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -239,9 +238,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             "title": "Recover deleted annotations",
             "records": records,
         }
-        return TemplateResponse(
-            request, "admin/annotations/annotation/recover_list.html", context
-        )
+        return TemplateResponse(request, "admin/annotations/annotation/recover_list.html", context)
 
     def recover_view(self, request: HttpRequest, history_id: int):
         if request.method != "POST":
@@ -270,69 +267,6 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         return HttpResponseRedirect(
             reverse("admin:annotations_annotation_change", args=[annotation.pk])
         )
-
-
-def deleted_annotation_records():
-    """The last history record ("-") of every annotation that is deleted now, newest first.
-
-    One query. An annotation restored and deleted again has two "-" records; only the later
-    one is listed.
-    """
-    history = Annotation.history
-    latest = (
-        history.filter(history_type="-")
-        .values("id")
-        .annotate(last=Max("history_id"))
-        .values("last")
-    )
-    return (
-        history.filter(history_id__in=latest)
-        .exclude(id__in=Annotation.objects.values("id"))
-        .select_related("history_user", "tag", "article")
-        .defer("article__body")
-        .order_by("-history_date", "-history_id")
-    )
-
-
-@transaction.atomic
-def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
-    """Bring back a deleted annotation from its last history record, with its original id.
-
-    Returns the annotation and whether it had to be marked orphaned because its article's
-    text no longer holds the quote at its offsets (the article changed after the delete).
-    Refuses (AnnotationError) when the annotation exists again or its article or tag is gone.
-    """
-    if Annotation.objects.filter(pk=record.id).exists():
-        raise AnnotationError("This annotation has already been restored.", status=409)
-    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
-    if article is None:
-        raise AnnotationError(
-            "This annotation cannot be restored: its article has been deleted.", status=409
-        )
-    if not Tag.objects.filter(pk=record.tag_id).exists():
-        raise AnnotationError(
-            "This annotation cannot be restored: its tag has been deleted. "
-            "Add the tag again first.",
-            status=409,
-        )
-    annotation: Annotation = record.instance
-    if annotation.author_id and not get_user_model().objects.filter(pk=annotation.author_id).exists():
-        annotation.author_id = None
-    in_place = annotation.end <= len(article.body) and (
-        annotation.status != AnchorStatus.ANCHORED
-        or article.body[annotation.start : annotation.end] == annotation.quote
-    )
-    if not in_place:
-        annotation.status = AnchorStatus.ORPHANED
-    annotation._change_reason = "Restored"
-    annotation.save(force_insert=True)
-    # auto_now_add stamped the restore time on `created`, in the row and in the history record
-    # just written; the annotation was made when it was made.
-    Annotation.objects.filter(pk=annotation.pk).update(created=record.created)
-    restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
-    restored.created = annotation.created = record.created
-    restored.save(update_fields=["created"])
-    return annotation, not in_place
 
 
 # API tokens (SPEC §8) are managed below this line by the API's admin.

@@ -122,8 +122,23 @@ def row_formatter(tz: datetime.tzinfo):
     """
 
     def cells(row: tuple) -> list[str]:
-        (source_id, title, date, pk, tag, quote, start, end, prefix, suffix, note, author,
-         status, created, modified) = row
+        (
+            source_id,
+            title,
+            date,
+            pk,
+            tag,
+            quote,
+            start,
+            end,
+            prefix,
+            suffix,
+            note,
+            author,
+            status,
+            created,
+            modified,
+        ) = row
         return [
             source_id,
             title,
@@ -216,9 +231,7 @@ def csv_response(chunks: Iterable[str], *, filename: str) -> StreamingHttpRespon
 def export_csv_all(request: HttpRequest) -> StreamingHttpResponse:
     # Any signed-in user may export everything (SPEC §1, §9).
     today = timezone.localdate().isoformat()
-    return csv_response(
-        csv_chunks(Annotation.objects.all()), filename=f"annotations-{today}.csv"
-    )
+    return csv_response(csv_chunks(Annotation.objects.all()), filename=f"annotations-{today}.csv")
 
 
 @login_required

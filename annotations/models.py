@@ -8,8 +8,10 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
 from django.db import models, transaction
+from django.db.models import Max
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -210,12 +212,84 @@ def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> An
     return annotation
 
 
+def deleted_annotation_records():
+    """The last history record ("-") of every annotation that is deleted now, newest first.
+
+    One query. An annotation restored and deleted again has two "-" records; only the later
+    one is listed.
+    """
+    history = Annotation.history
+    latest = (
+        history.filter(history_type="-")
+        .values("id")
+        .annotate(last=Max("history_id"))
+        .values("last")
+    )
+    return (
+        history.filter(history_id__in=latest)
+        .exclude(id__in=Annotation.objects.values("id"))
+        .select_related("history_user", "tag", "article")
+        .defer("article__body")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+@transaction.atomic
+def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
+    """Bring back a deleted annotation from its last history record, with its original id.
+
+    Returns the annotation and whether it had to be marked orphaned because its article's
+    text no longer holds the quote at its offsets (the article changed after the delete).
+    Refuses (AnnotationError) when the annotation exists again or its article or tag is gone.
+    """
+    if Annotation.objects.filter(pk=record.id).exists():
+        raise AnnotationError("This annotation has already been restored.", status=409)
+    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
+    if article is None:
+        raise AnnotationError(
+            "This annotation cannot be restored: its article has been deleted.", status=409
+        )
+    if not Tag.objects.filter(pk=record.tag_id).exists():
+        raise AnnotationError(
+            "This annotation cannot be restored: its tag has been deleted. "
+            "Add the tag again first.",
+            status=409,
+        )
+    annotation: Annotation = record.instance
+    if (
+        annotation.author_id
+        and not get_user_model().objects.filter(pk=annotation.author_id).exists()
+    ):
+        annotation.author_id = None
+    in_place = annotation.end <= len(article.body) and (
+        annotation.status != AnchorStatus.ANCHORED
+        or article.body[annotation.start : annotation.end] == annotation.quote
+    )
+    if not in_place:
+        annotation.status = AnchorStatus.ORPHANED
+    annotation._change_reason = "Restored"
+    annotation.save(force_insert=True)
+    # auto_now_add stamped the restore time on `created`, in the row and in the history record
+    # just written; the annotation was made when it was made.
+    Annotation.objects.filter(pk=annotation.pk).update(created=record.created)
+    restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
+    restored.created = annotation.created = record.created
+    restored.save(update_fields=["created"])
+    return annotation, not in_place
+
+
 class ApiToken(models.Model):
     """A per-user bearer token for scripts (SPEC §8). Only its SHA-256 digest is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'fact-check desk'.")
-    prefix = models.CharField(max_length=12, editable=False, help_text="First characters, to tell tokens apart.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=100, help_text="What the token is for, e.g. 'fact-check desk'."
+    )
+    prefix = models.CharField(
+        max_length=12, editable=False, help_text="First characters, to tell tokens apart."
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True, editable=False)

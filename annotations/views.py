@@ -30,7 +30,6 @@ from .access import (
     get_article_for_user,
     get_article_to_annotate,
 )
-from .admin import restore_deleted_annotation
 from .highlighting import highlights_for, render_blocks, tag_css
 from .models import (
     AnchorStatus,
@@ -39,6 +38,7 @@ from .models import (
     Tag,
     create_annotation,
     reselect_annotation,
+    restore_deleted_annotation,
     update_annotation,
 )
 

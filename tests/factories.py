@@ -64,7 +64,10 @@ class TagFactory(factory.django.DjangoModelFactory):
 
 SAMPLE_BLOCKS = [
     BlockText(BlockKind.PARAGRAPH, "The council said 30% of the budget went to roads."),
-    BlockText(BlockKind.PHOTO_CREDIT, "Photo: example.org by A. Person, https://creativecommons.org/licenses/by/2.0/ A road"),
+    BlockText(
+        BlockKind.PHOTO_CREDIT,
+        "Photo: example.org by A. Person, https://creativecommons.org/licenses/by/2.0/ A road",
+    ),
     BlockText(BlockKind.HEADING, "What the Mayor Said"),
     BlockText(BlockKind.PARAGRAPH, "The mayor denied it and said the figure was 12%."),
 ]

@@ -171,11 +171,19 @@ class TestAnnotationChangelist:
         )
         response = admin_client.get(ANNOTATIONS_URL)
         html = response.content.decode()
-        for text in ("30% of the budget", "Check this", "Council budget row",
-                     annotation.author.username, "Anchored", "Claim"):
+        for text in (
+            "30% of the budget",
+            "Check this",
+            "Council budget row",
+            annotation.author.username,
+            "Anchored",
+            "Claim",
+        ):
             assert text in html
 
-    def test_it_filters_by_tag_author_article_and_status(self, admin_client, article, claim, figure):
+    def test_it_filters_by_tag_author_article_and_status(
+        self, admin_client, article, claim, figure
+    ):
         mine = AnnotationFactory(article=article, tag=claim, quote="The council said")
         other_article = ArticleFactory(source_id="other")
         other = AnnotationFactory(
@@ -230,8 +238,21 @@ class TestExportAction:
         assert [int(r["annotation_id"]) for r in rows] == [a.pk for a in picked]
         assert rows[0]["note"] == "'=HYPERLINK(1)"
         assert list(rows[0]) == [
-            "article_id", "article_title", "article_date", "annotation_id", "tag", "quote",
-            "start", "end", "prefix", "suffix", "note", "author", "status", "created", "modified",
+            "article_id",
+            "article_title",
+            "article_date",
+            "annotation_id",
+            "tag",
+            "quote",
+            "start",
+            "end",
+            "prefix",
+            "suffix",
+            "note",
+            "author",
+            "status",
+            "created",
+            "modified",
         ]
 
     def test_it_exports_a_filtered_selection(self, admin_client, article, claim, figure):
@@ -265,7 +286,9 @@ class TestAnnotationForm:
         assert annotation.suffix.startswith(" and said")
         assert annotation.history.get().history_user == staff
 
-    def test_it_refuses_a_quote_that_is_not_at_its_offsets(self, admin_client, article, claim, staff):
+    def test_it_refuses_a_quote_that_is_not_at_its_offsets(
+        self, admin_client, article, claim, staff
+    ):
         data = annotation_form(article, claim, staff, quote="Something else")
         response = admin_client.post(f"{ANNOTATIONS_URL}add/", data)
         assert response.status_code == 200
@@ -278,14 +301,22 @@ class TestAnnotationForm:
         data = annotation_form(article, claim, staff, start=5, end=100_000)
         response = admin_client.post(f"{ANNOTATIONS_URL}add/", data)
         assert response.status_code == 200
-        assert "lies outside the article" in response.context["adminform"].form.non_field_errors()[0]
+        assert (
+            "lies outside the article" in response.context["adminform"].form.non_field_errors()[0]
+        )
 
     def test_it_lets_staff_edit_the_note_of_a_fuzzy_annotation(self, admin_client, article, claim):
         fuzzy = AnnotationFactory(article=article, quote="The council said", tag=claim)
         Annotation.objects.filter(pk=fuzzy.pk).update(status="fuzzy", quote="The council says")
         data = annotation_form(
-            article, claim, fuzzy.author, status="fuzzy", start=fuzzy.start, end=fuzzy.end,
-            quote="The council says", note="Reviewed",
+            article,
+            claim,
+            fuzzy.author,
+            status="fuzzy",
+            start=fuzzy.start,
+            end=fuzzy.end,
+            quote="The council says",
+            note="Reviewed",
         )
         response = admin_client.post(f"{ANNOTATIONS_URL}{fuzzy.pk}/change/", data)
         assert response.status_code == 302
@@ -293,7 +324,9 @@ class TestAnnotationForm:
         assert (fuzzy.note, fuzzy.quote, fuzzy.status) == ("Reviewed", "The council says", "fuzzy")
 
     def test_it_refuses_an_oversized_note(self, admin_client, article, claim, staff, settings):
-        data = annotation_form(article, claim, staff, note="x" * (settings.ANNOTATION_NOTE_MAX_LENGTH + 1))
+        data = annotation_form(
+            article, claim, staff, note="x" * (settings.ANNOTATION_NOTE_MAX_LENGTH + 1)
+        )
         response = admin_client.post(f"{ANNOTATIONS_URL}add/", data)
         assert response.status_code == 200
         assert "the limit is" in response.context["adminform"].form.errors["note"][0]
@@ -305,8 +338,12 @@ class TestAnnotationForm:
     def autocomplete(self, client, field: str, term: str) -> list[str]:
         response = client.get(
             "/admin/autocomplete/",
-            {"app_label": "annotations", "model_name": "annotation", "field_name": field,
-             "term": term},
+            {
+                "app_label": "annotations",
+                "model_name": "annotation",
+                "field_name": field,
+                "term": term,
+            },
         )
         assert response.status_code == 200, (field, response.content)
         return [r["text"] for r in response.json()["results"]]
@@ -344,10 +381,17 @@ class TestHistoryAndRestore:
     def test_it_shows_an_annotations_history(self, admin_client, article, claim, staff):
         annotation = AnnotationFactory(article=article, tag=claim, quote="The council said")
         data = annotation_form(
-            article, claim, annotation.author, start=annotation.start, end=annotation.end,
-            quote="The council said", note="Second thoughts",
+            article,
+            claim,
+            annotation.author,
+            start=annotation.start,
+            end=annotation.end,
+            quote="The council said",
+            note="Second thoughts",
         )
-        assert admin_client.post(f"{ANNOTATIONS_URL}{annotation.pk}/change/", data).status_code == 302
+        assert (
+            admin_client.post(f"{ANNOTATIONS_URL}{annotation.pk}/change/", data).status_code == 302
+        )
         response = admin_client.get(f"{ANNOTATIONS_URL}{annotation.pk}/history/")
         assert response.status_code == 200
         html = response.content.decode()
@@ -375,15 +419,25 @@ class TestHistoryAndRestore:
         assert response.status_code == 302
         assert response["Location"] == f"{ANNOTATIONS_URL}{annotation.pk}/change/"
         restored = Annotation.objects.get(pk=annotation.pk)
-        assert (restored.note, restored.quote, restored.status) == ("Keep me", "The council said", "anchored")
+        assert (restored.note, restored.quote, restored.status) == (
+            "Keep me",
+            "The council said",
+            "anchored",
+        )
         assert restored.author_id == annotation.author_id
         assert restored.created == created
         latest = restored.history.first()
-        assert (latest.history_type, latest.history_user, latest.history_change_reason) == ("+", staff, "Restored")
+        assert (latest.history_type, latest.history_user, latest.history_change_reason) == (
+            "+",
+            staff,
+            "Restored",
+        )
         assert latest.created == created
         assert not list(admin_client.get(RECOVER_URL).context["records"])
 
-    def test_it_restores_as_orphaned_when_the_article_changed_meanwhile(self, admin_client, article):
+    def test_it_restores_as_orphaned_when_the_article_changed_meanwhile(
+        self, admin_client, article
+    ):
         annotation = AnnotationFactory(article=article, quote="The council said")
         self.delete_in_admin(admin_client, annotation)
         article.replace_content(
@@ -471,8 +525,13 @@ def sign_in_browser(page, live_server, user) -> None:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     page.context.add_cookies(
-        [{"name": django_settings.SESSION_COOKIE_NAME, "value": store.session_key,
-          "url": live_server.url}]
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": store.session_key,
+                "url": live_server.url,
+            }
+        ]
     )
 
 
@@ -486,10 +545,22 @@ def test_the_tag_and_annotation_admin_work_in_a_browser_under_our_csp(live_serve
     AnnotationFactory(article=ArticleFactory(title=XSS), tag=claim, note=XSS)
     problems = []
     # Chromium asks for /favicon.ico by itself; any other failed load is a problem.
-    page.on("console", lambda m: m.type == "error" and not m.text.startswith(
-        "Failed to load resource") and problems.append(m.text))
-    page.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-            and problems.append(f"{r.status} {r.url}"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.text.startswith("Failed to load resource")
+            and problems.append(m.text)
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            r.status >= 400
+            and not r.url.endswith("/favicon.ico")
+            and problems.append(f"{r.status} {r.url}")
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("dialog", lambda dialog: problems.append(f"dialog: {dialog.message}"))
     sign_in_browser(page, live_server, staff)

@@ -262,11 +262,16 @@ def test_it_shows_an_article_with_its_plain_text_body_and_block_offsets(client, 
     ]
 
 
-@pytest.mark.parametrize("source_id", ["no_such_story", "a%00b", "x" * 300])
+@pytest.mark.parametrize("source_id", ["no_such_story", "x" * 300])
 def test_it_answers_404_json_for_a_missing_article(client, viewer, source_id):
     headers = bearer(viewer)
     assert_error(client.get(f"/api/articles/{source_id}/", headers=headers), 404, "no")
     assert_error(client.get(f"/api/articles/{source_id}/annotations/", headers=headers), 404)
+
+
+def test_it_refuses_a_nul_character_in_the_path_with_400_json(client, viewer):
+    headers = bearer(viewer)
+    assert_error(client.get("/api/articles/a%00b/", headers=headers), 400, "NUL")
 
 
 def test_it_names_the_missing_article(client, viewer):

@@ -207,10 +207,8 @@ class TestPerArticle:
 
 class TestFormulaInjection:
     @pytest.mark.parametrize("first", FORMULA_STARTS, ids=repr)
-    def test_it_neutralises_each_formula_start_in_every_text_cell(
-        self, client_viewer, first
-    ):
-        payload = f"{first}HYPERLINK(\"http://evil.example\",\"x\")"
+    def test_it_neutralises_each_formula_start_in_every_text_cell(self, client_viewer, first):
+        payload = f'{first}HYPERLINK("http://evil.example","x")'
         text = f"{payload} and more words here"
         article = ArticleFactory(
             source_id=f"{first}src", title=payload, blocks=[BlockText(BlockKind.PARAGRAPH, text)]
@@ -226,13 +224,17 @@ class TestFormulaInjection:
         assert row["author"] == f"'{first}user"
         assert row["suffix"] == " and more words here"  # a space first: left alone
 
-    def test_it_leaves_ordinary_cells_and_inner_formula_characters_alone(self, client_viewer, article):
+    def test_it_leaves_ordinary_cells_and_inner_formula_characters_alone(
+        self, client_viewer, article
+    ):
         AnnotationFactory(article=article, note="a=b+c-d@e")
         [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
         assert row["note"] == "a=b+c-d@e"
         assert row["start"].isdigit() and row["annotation_id"].isdigit()
 
-    def test_it_neutralises_what_a_cell_starts_with_not_what_a_line_starts_with(self, client_viewer, article):
+    def test_it_neutralises_what_a_cell_starts_with_not_what_a_line_starts_with(
+        self, client_viewer, article
+    ):
         # A note whose second line starts with "=" is one cell, starting with "x": unchanged.
         AnnotationFactory(article=article, note="x\n=1+1")
         [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
@@ -271,7 +273,12 @@ class TestStreaming:
         tag = TagFactory(slug="bulk", label="Bulk")
         Annotation.objects.bulk_create(
             Annotation(
-                article=article, tag=tag, author=author, start=4, end=11, quote="council",
+                article=article,
+                tag=tag,
+                author=author,
+                start=4,
+                end=11,
+                quote="council",
                 note=note or f"note {i}",
             )
             for i in range(count)
@@ -348,7 +355,9 @@ class TestStreaming:
         few = export_queries()
         for i in range(30):
             AnnotationFactory(
-                article=ArticleFactory(), tag=TagFactory(), author=EditorFactory(),
+                article=ArticleFactory(),
+                tag=TagFactory(),
+                author=EditorFactory(),
                 note=f"note {i}",
             )
         many = export_queries()
@@ -426,7 +435,9 @@ class TestCommand:
         assert everything["type"] == "AnnotationCollection"
         assert everything["total"] == 2
         target = tmp_path / "one.jsonld"
-        export_via_command("--format", "jsonld", "--article", "council_budget", "--output", str(target))
+        export_via_command(
+            "--format", "jsonld", "--article", "council_budget", "--output", str(target)
+        )
         one = json.loads(target.read_text(encoding="utf-8"))
         assert one["total"] == 1
         [item] = one["first"]["items"]

@@ -1,8 +1,9 @@
 """Hypothesis throws arbitrary form fields at the htmx endpoints (SPEC §10): whatever arrives,
 the answer is never a 500, and a refused request writes nothing."""
 
-from hypothesis import HealthCheck, given, settings, strategies as st
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from annotations.models import Annotation
@@ -17,11 +18,11 @@ offset_like = st.one_of(
     st.sampled_from(["", " 3", "1e3", "0x10", "٣", "9" * 40, "NaN", "-0", "3.5"]),
     any_text,
 )
-tag_like = st.one_of(st.sampled_from(["claim", "figure", "rebuttal", "", "CLAIM", "nope"]), any_text)
-
-FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+tag_like = st.one_of(
+    st.sampled_from(["claim", "figure", "rebuttal", "", "CLAIM", "nope"]), any_text
 )
+
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class FormFuzzing(TestCase):
@@ -54,8 +55,14 @@ class FormFuzzing(TestCase):
         return client.post(url, data, headers=headers)
 
     @FUZZ
-    @given(start=offset_like, end=offset_like, quote=any_text, tag=tag_like, note=any_text,
-           htmx=st.booleans())
+    @given(
+        start=offset_like,
+        end=offset_like,
+        quote=any_text,
+        tag=tag_like,
+        note=any_text,
+        htmx=st.booleans(),
+    )
     def test_it_never_fails_on_create(self, start, end, quote, tag, note, htmx):
         before = self.snapshot()
         url = f"/articles/{self.article.source_id}/annotations/"
@@ -71,8 +78,9 @@ class FormFuzzing(TestCase):
         self.assert_consistent()
 
     @FUZZ
-    @given(tag=st.one_of(st.none(), tag_like), note=st.one_of(st.none(), any_text),
-           htmx=st.booleans())
+    @given(
+        tag=st.one_of(st.none(), tag_like), note=st.one_of(st.none(), any_text), htmx=st.booleans()
+    )
     def test_it_never_fails_on_update(self, tag, note, htmx):
         before = self.snapshot()
         data = {k: v for k, v in {"tag": tag, "note": note}.items() if v is not None}

@@ -12,7 +12,12 @@ def test_it_parses_a_postgres_url():
     db = database_from_url("postgres://user:p%40ss@db.example:6543/news")
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
-        "user", "p@ss", "db.example", "6543", "news")
+        "user",
+        "p@ss",
+        "db.example",
+        "6543",
+        "news",
+    )
 
 
 def test_it_parses_sqlite_urls():
@@ -27,10 +32,19 @@ def test_it_refuses_an_unknown_database_scheme():
         database_from_url("mysql://localhost/x")
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("1", True), ("true", True), ("YES", True), ("on", True),
-    ("0", False), ("false", False), ("", False), ("maybe", False),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+        ("maybe", False),
+    ],
+)
 def test_it_reads_booleans_like_spec_5(monkeypatch, value, expected):
     monkeypatch.setenv("X_FLAG", value)
     assert envbool("X_FLAG") is expected
@@ -46,13 +60,18 @@ def run_check_deploy(**env):
     base = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env={**base, **env}, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
     )
 
 
 def test_it_passes_check_deploy_with_production_settings():
-    result = run_check_deploy(DJANGO_SECRET_KEY="k" * 20 + "x9Fq2Lr8Zt4Wv6Yp1Nc3Hb5Jd7Mg0Se",
-                              DJANGO_ALLOWED_HOSTS="news.example.org")
+    result = run_check_deploy(
+        DJANGO_SECRET_KEY="k" * 20 + "x9Fq2Lr8Zt4Wv6Yp1Nc3Hb5Jd7Mg0Se",
+        DJANGO_ALLOWED_HOSTS="news.example.org",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
