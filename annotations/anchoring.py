@@ -1,46 +1,652 @@
-"""Re-anchoring annotations when an article's body changes (SPEC §4).
+"""Re-anchoring annotations when an article's body changes (SPEC §3, §4).
 
-Interim version: an annotation stays where its quote still is, moves to the single other
-place its quote appears, or is marked orphaned. Never deleted.
+The promise: an annotation is never deleted, and never silently put on the wrong words. Each
+one ends up in one of four states, and the report counts them:
+
+- **kept**: anchored at the same offsets (`body[start:end] == quote`);
+- **moved**: anchored at new offsets, either carried there by the edit (a paragraph inserted
+  above shifts everything below it) or found again by its quote and context;
+- **fuzzy**: placed on near-matching words (a typo fixed inside the quote, "30%" now "32%"),
+  awaiting an editor's review; the stored quote and context keep the original words, so
+  `body[start:end] != quote` is expected;
+- **orphaned**: no place found; start and end keep their last values (see `reanchor`).
+
+How an annotation is placed, cheapest first:
+
+1. Through the diff between the old and the new body: if the characters the annotation covered
+   are still there, unchanged, it stays on them. Almost every annotation of an edited article
+   is settled here, with a dictionary lookup and a string comparison.
+2. Otherwise its quote is searched for, exactly and then approximately (edit distance at most a
+   quarter of the quote's length), and every candidate is scored on the quote, the stored
+   prefix and suffix, and the distance from where the edit carried it, with Hypothesis's
+   weights (`matchQuote` in hypothesis/client). A candidate is accepted only with evidence
+   that it is the same passage: a quote long enough to identify itself, or context that
+   agrees (see `acceptable`).
+3. For an annotation that was anchored before the edit, only text the edit inserted or changed
+   is searched: text that was already in the old body, elsewhere, is by construction not the
+   passage the annotation was on. That keeps "30%" from jumping onto another, older "30%".
+
+`locate` and `reanchor` are pure functions (no database queries); `reanchor_article` applies
+them to an article's annotations and writes only what changed, in a handful of queries.
 """
 
-from dataclasses import asdict, dataclass
+from __future__ import annotations
+
+import difflib
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import models
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, LCSseq, Levenshtein
 
 from .models import AnchorStatus, Annotation, context_around
+
+# Hypothesis's weights: the quote matters most, then each side's context, the position least.
+QUOTE_WEIGHT, PREFIX_WEIGHT, SUFFIX_WEIGHT, POSITION_WEIGHT = 50, 20, 20, 2
+MAX_SCORE = QUOTE_WEIGHT + PREFIX_WEIGHT + SUFFIX_WEIGHT + POSITION_WEIGHT
+
+# A fuzzy match may differ from the quote in at most this share of its characters.
+FUZZY_ERROR_RATIO = 0.25
+# A quote at least this long identifies its passage without help from the context (the length
+# of the stored context itself: a quote this long carries as much evidence as its context).
+DISTINCTIVE_LENGTH = 32
+# The context (average similarity of the stored prefix and suffix to the text around a
+# candidate) that confirms a shorter quote. Unrelated English text scores about 0.2-0.35.
+CONTEXT_SUPPORT = 0.6
+# A quote shorter than four characters ("30%") may differ by one character only when the
+# context on both sides agrees this strongly.
+STRONG_CONTEXT = 0.8
+# Quotes this short are never placed approximately: one or two characters match anywhere.
+MIN_FUZZY_LENGTH = 3
+# An unchanged run this many characters beyond each end of a quote means the diff really did
+# carry the quote along (two unrelated texts rarely share a run of quote + 16 characters).
+SOLID_MARGIN = 8
+# Character-level diffs of changed regions larger than this (old chars x new chars) are not
+# computed: a wholesale rewrite is searched instead (the diff's memory grows with the product).
+CHAR_DIFF_LIMIT = 25_000_000
+# Changed stretches of the new body this close together are searched as one.
+CHANGE_GAP = 64
+# A fuzzy match that cuts a word in two is widened to the whole word, by at most this much.
+WORD_SNAP_LIMIT = 20
+
+
+# --- The diff between two bodies --------------------------------------------------------------
+
+
+class BodyDiff:
+    """Character-level opcodes from an old body to a new one, for mapping offsets.
+
+    Built in two steps so that a long article stays cheap: lines (blocks and the blank lines
+    between them) are matched first with difflib, then only the changed stretches are diffed
+    character by character (rapidfuzz's Indel opcodes, in C). Each opcode is
+    `(tag, i1, i2, j1, j2)` as in difflib; together they cover both bodies.
+    """
+
+    def __init__(self, old: str, new: str):
+        self.old_length, self.new_length = len(old), len(new)
+        self.ops: list[tuple[str, int, int, int, int]] = []
+        old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+        old_at, new_at = _offsets(old_lines), _offsets(new_lines)
+        matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            i1, i2, j1, j2 = old_at[a1], old_at[a2], new_at[b1], new_at[b2]
+            if tag == "replace" and (i2 - i1) * (j2 - j1) <= CHAR_DIFF_LIMIT:
+                for op in Indel.opcodes(old[i1:i2], new[j1:j2]):
+                    t, x1, x2, y1, y2 = op
+                    self._add(t, i1 + x1, i1 + x2, j1 + y1, j1 + y2)
+            else:
+                self._add(tag, i1, i2, j1, j2)
+        self._old_starts = [op[1] for op in self.ops]
+        self._new_starts = [op[3] for op in self.ops]
+        # The changed stretches of the new body; near ones joined, since a rewritten sentence
+        # diffs into many small pieces and the search widens each one anyway.
+        self._changed = _merged(
+            ((j1, j2) for tag, _, _, j1, j2 in self.ops if tag != "equal"), gap=CHANGE_GAP
+        )
+        self._windows: dict[int, list[tuple[int, int]]] = {}
+
+    def _add(self, tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        if i1 == i2 and j1 == j2:
+            return
+        if self.ops and self.ops[-1][0] == tag == "equal":
+            self.ops[-1] = ("equal", self.ops[-1][1], i2, self.ops[-1][3], j2)
+        else:
+            self.ops.append((tag, i1, i2, j1, j2))
+
+    def _op_at_old(self, offset: int) -> tuple[str, int, int, int, int] | None:
+        """The opcode covering old character `offset` (never an insertion)."""
+        index = bisect_right(self._old_starts, offset) - 1
+        while index >= 0:
+            op = self.ops[index]
+            if op[1] <= offset < op[2]:
+                return op
+            if op[2] <= offset:
+                return None
+            index -= 1
+        return None
+
+    def carry(self, start: int, end: int) -> tuple[int, bool, bool]:
+        """Where old `start` lands in the new body, whether all of old `start:end` is
+        unchanged there, and whether that unchanged run reaches `SOLID_MARGIN` characters
+        beyond both ends (or the edges of both bodies)."""
+        op = self._op_at_old(start) if 0 <= start < end else None
+        if op is None:
+            return min(start, self.new_length), False, False
+        tag, i1, i2, j1, j2 = op
+        if tag != "equal":
+            return j1, False, False
+        new_start = j1 + (start - i1)
+        intact = end <= i2
+        solid = intact and (
+            (start - i1 >= SOLID_MARGIN or (i1 == 0 and j1 == 0))
+            and (i2 - end >= SOLID_MARGIN or (i2 == self.old_length and j2 == self.new_length))
+        )
+        return new_start, intact, solid
+
+    def unchanged(self, start: int, end: int) -> bool:
+        """Whether new `start:end` lies wholly in text the old body already had."""
+        index = bisect_right(self._new_starts, start) - 1
+        while index >= 0:
+            tag, _, _, j1, j2 = self.ops[index]
+            if j1 <= start < j2:
+                return tag == "equal" and end <= j2
+            if j2 <= start:
+                return False
+            index -= 1
+        return False
+
+    def changed_windows(self, margin: int) -> list[tuple[int, int]]:
+        """Stretches of the new body around every insertion, replacement and deletion,
+        widened by `margin` on each side and merged."""
+        if margin not in self._windows:
+            self._windows[margin] = _merged((lo - margin, hi + margin) for lo, hi in self._changed)
+        return self._windows[margin]
+
+
+def _merged(spans: Iterable[tuple[int, int]], gap: int = 0) -> list[tuple[int, int]]:
+    """Sorted spans joined where they overlap or lie at most `gap` apart."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        lo = max(0, lo)
+        if merged and lo <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _offsets(lines: Sequence[str]) -> list[int]:
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    return offsets
+
+
+# --- Finding a quote -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """A place for a quote in a body: `body[start:end]`, `errors` edits away from the quote."""
+
+    start: int
+    end: int
+    errors: int
+    score: float  # 0-1, Hypothesis's weighting of quote, prefix, suffix and position
+    context: float  # 0-1, how well the text around it agrees with the stored context
+
+    @property
+    def exact(self) -> bool:
+        return self.errors == 0
+
+
+def max_errors(quote: str) -> int:
+    """The edits a fuzzy match of `quote` may have (at least one: see `acceptable`)."""
+    if len(quote) < MIN_FUZZY_LENGTH:
+        return 0
+    return max(1, int(len(quote) * FUZZY_ERROR_RATIO))
+
+
+def acceptable(quote: str, match: Match) -> bool:
+    """Whether there is enough evidence that `match` is the passage `quote` was taken from.
+
+    An exact match needs a distinctive quote or agreeing context; a fuzzy one, in addition,
+    at most a quarter of its characters changed, or, for a quote of three characters, one
+    character changed and strong context on both sides ("30%" now "32%" in the same sentence).
+    """
+    supported = len(quote) >= DISTINCTIVE_LENGTH or match.context >= CONTEXT_SUPPORT
+    if match.errors == 0:
+        return supported
+    if len(quote) < MIN_FUZZY_LENGTH:
+        return False
+    if match.errors <= int(len(quote) * FUZZY_ERROR_RATIO):
+        return supported
+    return match.errors == 1 and match.context >= STRONG_CONTEXT
+
+
+def locate(
+    quote: str,
+    body: str,
+    *,
+    prefix: str = "",
+    suffix: str = "",
+    hint: int | None = None,
+    within: Sequence[tuple[int, int]] | None = None,
+    exclude=None,
+) -> Match | None:
+    """The best acceptable place for `quote` in `body`, or None.
+
+    `prefix`/`suffix` are the text stored around the quote, `hint` where it is expected
+    (a character offset). `within` limits the search to stretches of the body (the whole body
+    when None); `exclude(start, end)` rejects candidates (re-anchoring passes "lies in text
+    that did not change"). Identical words with enough evidence always win over near-matching
+    ones, so the approximate search only runs when no exact occurrence is acceptable.
+    """
+    search = dict(prefix=prefix, suffix=suffix, hint=hint, within=within, exclude=exclude)
+    for candidates in (
+        find_candidates(quote, body, errors=0, **search),
+        find_candidates(quote, body, errors=max_errors(quote), exact=False, **search),
+    ):
+        for match in candidates:
+            if acceptable(quote, match):
+                return match
+    return None
+
+
+def find_candidates(
+    quote: str,
+    body: str,
+    *,
+    prefix: str = "",
+    suffix: str = "",
+    hint: int | None = None,
+    errors: int,
+    within: Sequence[tuple[int, int]] | None = None,
+    exclude=None,
+    exact: bool = True,
+) -> list[Match]:
+    """Every exact occurrence of `quote` (unless `exact` is false) and every approximate one
+    (a local best with at most `errors` edits), scored, best first; ties go to the earlier
+    place.
+
+    Fuzzy candidates that cut a word in two are widened to whole words when the quote itself
+    began or ended on a word boundary; their `errors` stays the count before widening.
+    """
+    if not quote or not body:
+        return []
+    windows = [(0, len(body))] if within is None else _clip(within, len(body))
+    spans: dict[tuple[int, int], int] = {}
+    length = len(quote)
+    if exact:
+        for lo, hi in windows:
+            at = body.find(quote, lo, hi)
+            while at != -1:
+                spans[(at, at + length)] = 0
+                at = body.find(quote, at + 1, hi)
+    if errors:
+        for start, end, count in approximate_matches(body, quote, errors, windows):
+            if count == 0:
+                continue  # an exact occurrence
+            start, end = _snap_to_words(body, quote, start, end, prefix, suffix)
+            if spans.get((start, end), count + 1) > count:
+                spans[(start, end)] = count
+    matches = [
+        _scored(body, quote, prefix, suffix, hint, start, end, count)
+        for (start, end), count in spans.items()
+        if exclude is None or not exclude(start, end)
+    ]
+    matches.sort(key=lambda m: (-m.score, m.start, m.end))
+    return matches
+
+
+def _clip(windows: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    return [(max(0, lo), min(length, hi)) for lo, hi in windows if min(length, hi) > max(0, lo)]
+
+
+def _scored(body, quote, prefix, suffix, hint, start, end, errors) -> Match:
+    # A side with nothing stored (the quote began the article) or nothing to compare with (the
+    # candidate is at the body's edge) tells nothing: it scores 1, as missing context does in
+    # Hypothesis, and does not count towards `context`.
+    prefix_score = suffix_score = None
+    if prefix and start > 0:
+        prefix_score = context_similarity(prefix, body[max(0, start - len(prefix)) : start])
+    if suffix and end < len(body):
+        suffix_score = context_similarity(suffix, body[end : end + len(suffix)])
+    sides = [s for s in (prefix_score, suffix_score) if s is not None]
+    context = sum(sides) / len(sides) if sides else 1.0
+    position = 1.0 if hint is None else 1.0 - abs(start - hint) / max(1, len(body))
+    raw = (
+        QUOTE_WEIGHT * (1.0 - errors / len(quote))
+        + PREFIX_WEIGHT * (1.0 if prefix_score is None else prefix_score)
+        + SUFFIX_WEIGHT * (1.0 if suffix_score is None else suffix_score)
+        + POSITION_WEIGHT * position
+    )
+    return Match(start, end, errors, raw / MAX_SCORE, context)
+
+
+def context_similarity(stored: str, actual: str) -> float:
+    """1 minus the share of `stored` that must be edited to occur somewhere in `actual`
+    (Hypothesis's `textMatchScore`): a context shifted by a character or two still scores
+    high, unrelated text scores about 0.2-0.35."""
+    if stored == actual:
+        return 1.0
+    fewest = min((edits for _, edits in _edit_scores(actual, stored, free_start=True)), default=len(stored))
+    return max(0.0, 1.0 - fewest / len(stored))
+
+
+def _snap_to_words(body: str, quote: str, start: int, end: int, prefix: str, suffix: str):
+    """Widen a match that starts or ends inside a word, when the quote did not."""
+    if quote[0].isalnum() and not (prefix and prefix[-1].isalnum()):
+        limit = max(0, start - WORD_SNAP_LIMIT)
+        while start > limit and body[start - 1].isalnum() and body[start].isalnum():
+            start -= 1
+    if quote[-1].isalnum() and not (suffix and suffix[0].isalnum()):
+        limit = min(len(body), end + WORD_SNAP_LIMIT)
+        while end < limit and body[end].isalnum() and body[end - 1].isalnum():
+            end += 1
+    return start, end
+
+
+# --- Approximate search (Myers' bit-vector algorithm) ----------------------------------------
+
+
+def approximate_matches(
+    text: str, pattern: str, errors: int, windows: Sequence[tuple[int, int]] | None = None
+) -> list[tuple[int, int, int]]:
+    """Places where `pattern` occurs in `text` with at most `errors` edits (Levenshtein:
+    insertions, deletions, substitutions), as `(start, end, edits)`: one per run of nearby
+    end positions, the run's fewest edits, its shortest such span.
+
+    Long stretches are first narrowed with rapidfuzz (in C): a stretch whose longest common
+    subsequence with the pattern is shorter than `len(pattern) - errors` cannot hold a match,
+    since every edit costs at least one pattern character that is not matched.
+    """
+    m = len(pattern)
+    if not m or not text:
+        return []
+    windows = [(0, len(text))] if windows is None else _clip(windows, len(text))
+    found: list[tuple[int, int, int]] = []
+    for lo, hi in _narrow(text, pattern, errors, windows):
+        found.extend(_matches_in(text, pattern, errors, lo, hi))
+    return found
+
+
+def _narrow(text, pattern, errors, windows):
+    m = len(pattern)
+    # Short chunks filter better (the bound compares the pattern with the whole chunk) but
+    # cost more calls; a stride of the error count keeps both in check.
+    stride = max(8, errors, m // 2)
+    span = stride + m + errors  # any match starting in [p, p + stride) ends before p + span
+    narrowed: list[tuple[int, int]] = []
+    for lo, hi in windows:
+        if hi - lo <= 4 * span:
+            narrowed.append((lo, hi))
+            continue
+        starts = list(range(lo, hi, stride))
+        chunks = [text[p : min(hi, p + span)] for p in starts]
+        hits = process.extract(
+            pattern, chunks, scorer=LCSseq.similarity, score_cutoff=m - errors, limit=None
+        )
+        for index in sorted(hit[2] for hit in hits):
+            a, b = starts[index], min(hi, starts[index] + span)
+            if narrowed and a <= narrowed[-1][1]:
+                narrowed[-1] = (narrowed[-1][0], max(b, narrowed[-1][1]))
+            else:
+                narrowed.append((a, b))
+    return narrowed
+
+
+def _matches_in(text, pattern, errors, lo, hi):
+    m = len(pattern)
+    runs: list[tuple[int, int]] = []  # (end, edits) of each run's best end
+    previous_end = -2
+    for end, edits in _edit_scores(text[lo:hi], pattern, free_start=True):
+        if edits > errors:
+            continue
+        end += lo
+        if end == previous_end + 1 and runs:
+            if edits < runs[-1][1]:
+                runs[-1] = (end, edits)
+        else:
+            runs.append((end, edits))
+        previous_end = end
+    found = []
+    for end, edits in runs:
+        # The start: run the reversed pattern backwards from `end`, anchored there.
+        window_start = max(lo, end - m - errors)
+        backwards = text[window_start:end][::-1]
+        best = None
+        for length, cost in _edit_scores(backwards, pattern[::-1], free_start=False):
+            if cost == edits and (best is None or abs(length - m) < abs(best - m)):
+                best = length
+        if best is not None:
+            found.append((end - best, end, edits))
+    return found
+
+
+def _edit_scores(text: str, pattern: str, *, free_start: bool):
+    """For each prefix `text[:j]` (j = 1..len), yield `(j, edits)`: the fewest edits turning
+    `pattern` into a suffix of `text[:j]` (free_start) or into all of `text[:j]`.
+
+    Myers (1999), "A fast bit-vector algorithm for approximate string matching based on
+    dynamic programming", in Hyyrö's formulation; Python integers are the bit vectors.
+    """
+    m = len(pattern)
+    full = (1 << m) - 1
+    top = 1 << (m - 1)
+    peq: dict[str, int] = {}
+    for i, char in enumerate(pattern):
+        peq[char] = peq.get(char, 0) | (1 << i)
+    pv, mv, score = full, 0, m
+    carry = 0 if free_start else 1
+    for j, char in enumerate(text, 1):
+        eq = peq.get(char, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & full)
+        mh = pv & xh
+        if ph & top:
+            score += 1
+        elif mh & top:
+            score -= 1
+        ph = ((ph << 1) | carry) & full
+        mh = (mh << 1) & full
+        pv = mh | (~(xv | ph) & full)
+        mv = ph & xv
+        yield j, score
+
+
+# --- Re-anchoring one annotation -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What re-anchoring needs of an annotation."""
+
+    start: int
+    end: int
+    quote: str
+    prefix: str
+    suffix: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    start: int
+    end: int
+    status: str
+    prefix: str
+    suffix: str
+    outcome: str  # "kept", "moved", "fuzzy" or "orphaned"
+
+
+def reanchor(anchor: Anchor, old_body: str, new_body: str, diff: BodyDiff | None = None) -> Placement:
+    """Where `anchor` goes when `old_body` becomes `new_body`.
+
+    Anchored placements get fresh context from the new body. Fuzzy ones keep the stored quote
+    and context (they describe the original words, which the editor has not accepted yet).
+    Orphaned ones keep their start and end: the last place they were known, in the body of the
+    revision that orphaned them. They are never clamped to the new body: nothing requires it
+    (the database only checks start < end), and clamping would invent a place. Code that
+    slices a body must therefore skip orphans, as every status check already does.
+    """
+    diff = diff or BodyDiff(old_body, new_body)
+    quote, length = anchor.quote, len(anchor.quote)
+    was_placed = (
+        anchor.status == AnchorStatus.ANCHORED and old_body[anchor.start : anchor.end] == quote
+    )
+    hint, intact, solid = diff.carry(anchor.start, anchor.end)
+
+    if new_body[hint : hint + length] == quote:
+        carried = Match(hint, hint + length, 0, 1.0, 1.0)
+        if not solid:
+            carried = _scored(new_body, quote, anchor.prefix, anchor.suffix, hint, hint, hint + length, 0)
+        if solid or acceptable(quote, carried):
+            return _anchored(anchor, new_body, carried.start, carried.end)
+
+    if anchor.status == AnchorStatus.FUZZY and intact and not was_placed:
+        # The near-matching words it sat on are untouched: it stays on them, still for review.
+        width = anchor.end - anchor.start
+        return _unplaced(anchor, AnchorStatus.FUZZY, hint, hint + width)
+
+    if was_placed:
+        # Only text the edit brought can hold this passage now (see the module's docstring).
+        within = diff.changed_windows(length + max_errors(quote))
+        exclude = diff.unchanged
+    else:
+        within, exclude = None, None
+    match = locate(
+        quote,
+        new_body,
+        prefix=anchor.prefix,
+        suffix=anchor.suffix,
+        hint=hint,
+        within=within,
+        exclude=exclude,
+    )
+    if match is None:
+        return _unplaced(anchor, AnchorStatus.ORPHANED, anchor.start, anchor.end)
+    if match.exact:
+        return _anchored(anchor, new_body, match.start, match.end)
+    return _unplaced(anchor, AnchorStatus.FUZZY, match.start, match.end)
+
+
+def _anchored(anchor: Anchor, body: str, start: int, end: int) -> Placement:
+    prefix, suffix = context_around(body, start, end)
+    moved = (start, end) != (anchor.start, anchor.end)
+    return Placement(start, end, AnchorStatus.ANCHORED, prefix, suffix, "moved" if moved else "kept")
+
+
+def _unplaced(anchor: Anchor, status: str, start: int, end: int) -> Placement:
+    return Placement(start, end, status, anchor.prefix, anchor.suffix, status)
+
+
+# --- Re-anchoring an article's annotations ---------------------------------------------------
 
 
 @dataclass
 class AnchoringReport:
+    """What became of an article's annotations after its text changed. The four counts add up
+    to all its annotations; `written` counts the rows that changed."""
+
     kept: int = 0
     moved: int = 0
     fuzzy: int = 0
     orphaned: int = 0
+    written: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {"kept": self.kept, "moved": self.moved, "fuzzy": self.fuzzy, "orphaned": self.orphaned}
+
+    @property
+    def needs_review(self) -> int:
+        return self.fuzzy + self.orphaned
+
+    def describe(self) -> str:
+        """`12 annotations kept, 2 moved, 1 fuzzy awaiting review, 0 orphaned`."""
+        total = self.kept + self.moved + self.fuzzy + self.orphaned
+        noun = "annotation" if self.kept == 1 and total == 1 else "annotations"
+        return (
+            f"{self.kept} {noun} kept, {self.moved} moved, "
+            f"{self.fuzzy} fuzzy awaiting review, {self.orphaned} orphaned"
+        )
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def reanchor_article(article, old_body: str) -> AnchoringReport:
-    """Re-place every annotation of `article` on its (already saved) new body."""
+PLACEMENT_FIELDS = ("start", "end", "status", "prefix", "suffix")
+ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
+
+
+def reanchor_article(article, old_body: str, *, changed_by=None, reason: str = "") -> AnchoringReport:
+    """Re-place every annotation of `article` on its new body (already set on `article`,
+    whether saved yet or not), after its text was `old_body`.
+
+    Call it inside the transaction that changes the body, with the article row locked (as
+    `Article.replace_content` does). Annotations are never deleted. Queries: one to read the
+    annotations; when some changed, one UPDATE per kind of simple change (the same shift, the
+    same new status), one bulk update for the rest, and one bulk insert of history records for
+    all of them (by `changed_by`, with `reason`), so each annotation's history shows what
+    re-anchoring did. Batched by 500-900 rows beyond that.
+    """
     report = AnchoringReport()
-    body = article.body
-    changed = []
-    for annotation in Annotation.objects.filter(article=article):
-        if body[annotation.start : annotation.end] == annotation.quote:
-            report.kept += 1
-            if annotation.status != AnchorStatus.ANCHORED:
-                annotation.status = AnchorStatus.ANCHORED
-                changed.append(annotation)
+    annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
+    if article.body == old_body:
+        for annotation in annotations:
+            report.count("kept" if annotation.status == AnchorStatus.ANCHORED else annotation.status)
+        return report
+    diff = BodyDiff(old_body, article.body)
+    # Most changes are one of a few kinds: shifted by the same amount (a paragraph inserted
+    # above), or only a new status (orphaned where they were). Each kind is one UPDATE; the
+    # rest (new context, fuzzy places) go through one bulk update.
+    grouped: dict[tuple[int, str | None], list[Annotation]] = {}
+    rewritten, fields = [], set()
+    for annotation in annotations:
+        anchor = Anchor(
+            annotation.start,
+            annotation.end,
+            annotation.quote,
+            annotation.prefix,
+            annotation.suffix,
+            annotation.status,
+        )
+        placement = reanchor(anchor, old_body, article.body, diff)
+        report.count(placement.outcome)
+        differs = [
+            name for name in PLACEMENT_FIELDS if getattr(annotation, name) != getattr(placement, name)
+        ]
+        if not differs:
             continue
-        first = body.find(annotation.quote)
-        if first != -1 and body.find(annotation.quote, first + 1) == -1:
-            annotation.start, annotation.end = first, first + len(annotation.quote)
-            annotation.prefix, annotation.suffix = context_around(body, annotation.start, annotation.end)
-            annotation.status = AnchorStatus.ANCHORED
-            report.moved += 1
+        delta = placement.start - annotation.start
+        if set(differs) <= {"start", "end", "status"} and placement.end - annotation.end == delta:
+            status = placement.status if "status" in differs else None
+            grouped.setdefault((delta, status), []).append(annotation)
         else:
-            annotation.status = AnchorStatus.ORPHANED
-            report.orphaned += 1
-        changed.append(annotation)
-    Annotation.objects.bulk_update(changed, ["start", "end", "prefix", "suffix", "status"])
+            rewritten.append(annotation)
+            fields.update(differs)
+        for name in differs:
+            setattr(annotation, name, getattr(placement, name))
+    for (delta, status), group in grouped.items():
+        values = {"status": status} if status else {}
+        if delta:
+            values |= {"start": models.F("start") + delta, "end": models.F("end") + delta}
+        for i in range(0, len(group), ID_BATCH):
+            ids = [annotation.pk for annotation in group[i : i + ID_BATCH]]
+            Annotation.objects.filter(pk__in=ids).update(**values)
+    if rewritten:
+        Annotation.objects.bulk_update(rewritten, sorted(fields), batch_size=500)
+    changed = [annotation for group in grouped.values() for annotation in group] + rewritten
+    if changed:
+        Annotation.history.bulk_history_create(
+            changed,
+            batch_size=500,
+            update=True,
+            default_user=changed_by,
+            default_change_reason=reason or "Re-anchored: the article's text changed",
+        )
+    report.written = len(changed)
     return report
