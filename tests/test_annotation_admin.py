@@ -22,11 +22,6 @@ XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 XSS_LABEL = '<script>alert("xss")</script>'  # a tag label holds 50 characters at most
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client(client, staff):
     client.force_login(staff)

@@ -18,11 +18,6 @@ CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 ARTICLES = "/api/articles/"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def annotations_url(article) -> str:
     return f"/api/articles/{article.source_id}/annotations/"
 

@@ -26,9 +26,8 @@ ARTICLE = "council_budget"
 
 
 @pytest.fixture
-def api_world(live_server, transactional_db, settings):
+def api_world(live_server, transactional_db):
     """An article, a few annotations and an editor's token, visible to the server thread."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     for slug in ("claim", "rebuttal", "figure"):
         tag(slug)  # a transactional test flushes the migration's tags
     editor = EditorFactory(username="fuzzer")

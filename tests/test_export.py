@@ -55,12 +55,6 @@ def export_via_command(*args) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Every AnnotationFactory makes its author; PBKDF2 would spend a third of a second on each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def client_viewer(client, viewer):
     client.force_login(viewer)

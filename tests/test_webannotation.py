@@ -26,11 +26,6 @@ LINKS = wa.Links("https://news.example.org")
 CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check_web_annotation.py"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def check_conformance(tmp_path: Path, document, name: str) -> None:
     """Run the W3C test-suite schemas over `document`; fail with the checker's report."""
     if not CHECKER.exists():
