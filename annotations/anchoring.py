@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from rapidfuzz import process
-from rapidfuzz.distance import Indel, LCSseq, Levenshtein
+from rapidfuzz.distance import Indel, LCSseq
 
 from .models import AnchorStatus, Annotation, context_around
 
@@ -332,7 +332,9 @@ def context_similarity(stored: str, actual: str) -> float:
     high, unrelated text scores about 0.2-0.35."""
     if stored == actual:
         return 1.0
-    fewest = min((edits for _, edits in _edit_scores(actual, stored, free_start=True)), default=len(stored))
+    fewest = min(
+        (edits for _, edits in _edit_scores(actual, stored, free_start=True)), default=len(stored)
+    )
     return max(0.0, 1.0 - fewest / len(stored))
 
 
@@ -483,7 +485,9 @@ class Placement:
     outcome: str  # "kept", "moved", "fuzzy" or "orphaned"
 
 
-def reanchor(anchor: Anchor, old_body: str, new_body: str, diff: BodyDiff | None = None) -> Placement:
+def reanchor(
+    anchor: Anchor, old_body: str, new_body: str, diff: BodyDiff | None = None
+) -> Placement:
     """Where `anchor` goes when `old_body` becomes `new_body`.
 
     Anchored placements get fresh context from the new body. Fuzzy ones keep the stored quote
@@ -503,7 +507,9 @@ def reanchor(anchor: Anchor, old_body: str, new_body: str, diff: BodyDiff | None
     if new_body[hint : hint + length] == quote:
         carried = Match(hint, hint + length, 0, 1.0, 1.0)
         if not solid:
-            carried = _scored(new_body, quote, anchor.prefix, anchor.suffix, hint, hint, hint + length, 0)
+            carried = _scored(
+                new_body, quote, anchor.prefix, anchor.suffix, hint, hint, hint + length, 0
+            )
         if solid or acceptable(quote, carried):
             return _anchored(anchor, new_body, carried.start, carried.end)
 
@@ -537,7 +543,9 @@ def reanchor(anchor: Anchor, old_body: str, new_body: str, diff: BodyDiff | None
 def _anchored(anchor: Anchor, body: str, start: int, end: int) -> Placement:
     prefix, suffix = context_around(body, start, end)
     moved = (start, end) != (anchor.start, anchor.end)
-    return Placement(start, end, AnchorStatus.ANCHORED, prefix, suffix, "moved" if moved else "kept")
+    return Placement(
+        start, end, AnchorStatus.ANCHORED, prefix, suffix, "moved" if moved else "kept"
+    )
 
 
 def _unplaced(anchor: Anchor, status: str, start: int, end: int) -> Placement:
@@ -559,7 +567,12 @@ class AnchoringReport:
     written: int = field(default=0, compare=False)
 
     def as_dict(self) -> dict[str, int]:
-        return {"kept": self.kept, "moved": self.moved, "fuzzy": self.fuzzy, "orphaned": self.orphaned}
+        return {
+            "kept": self.kept,
+            "moved": self.moved,
+            "fuzzy": self.fuzzy,
+            "orphaned": self.orphaned,
+        }
 
     @property
     def needs_review(self) -> int:
@@ -582,7 +595,9 @@ PLACEMENT_FIELDS = ("start", "end", "status", "prefix", "suffix")
 ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
 
 
-def reanchor_article(article, old_body: str, *, changed_by=None, reason: str = "") -> AnchoringReport:
+def reanchor_article(
+    article, old_body: str, *, changed_by=None, reason: str = ""
+) -> AnchoringReport:
     """Re-place every annotation of `article` on its new body (already set on `article`,
     whether saved yet or not), after its text was `old_body`.
 
@@ -597,7 +612,9 @@ def reanchor_article(article, old_body: str, *, changed_by=None, reason: str = "
     annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
     if article.body == old_body:
         for annotation in annotations:
-            report.count("kept" if annotation.status == AnchorStatus.ANCHORED else annotation.status)
+            report.count(
+                "kept" if annotation.status == AnchorStatus.ANCHORED else annotation.status
+            )
         return report
     diff = BodyDiff(old_body, article.body)
     # Most changes are one of a few kinds: shifted by the same amount (a paragraph inserted
@@ -617,7 +634,9 @@ def reanchor_article(article, old_body: str, *, changed_by=None, reason: str = "
         placement = reanchor(anchor, old_body, article.body, diff)
         report.count(placement.outcome)
         differs = [
-            name for name in PLACEMENT_FIELDS if getattr(annotation, name) != getattr(placement, name)
+            name
+            for name in PLACEMENT_FIELDS
+            if getattr(annotation, name) != getattr(placement, name)
         ]
         if not differs:
             continue

@@ -92,8 +92,13 @@ def main() -> None:
         prefix, suffix = context_around(body, start, end)
         annotations.append(
             Annotation(
-                article=article, tag=tag, start=start, end=end, quote=body[start:end],
-                prefix=prefix, suffix=suffix,
+                article=article,
+                tag=tag,
+                start=start,
+                end=end,
+                quote=body[start:end],
+                prefix=prefix,
+                suffix=suffix,
             )
         )
     Annotation.objects.bulk_create(annotations)

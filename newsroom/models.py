@@ -1,5 +1,7 @@
 """Articles: their blocks, their plain-text body and the revisions of that body (SPEC §3)."""
 
+import difflib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +30,16 @@ class BlockText:
 def body_from_blocks(blocks: Sequence[BlockText]) -> str:
     """The article body of SPEC §3: the blocks' text joined by a blank line."""
     return BLOCK_SEPARATOR.join(block.text for block in blocks)
+
+
+def check_blocks(blocks: Sequence[BlockText]) -> None:
+    """Refuse text an article cannot have: no blocks, or an empty block (the database refuses
+    one too, but only by the name of its constraint)."""
+    if not blocks:
+        raise ValueError("An article needs at least one block of text.")
+    for position, block in enumerate(blocks, 1):
+        if not block.text.strip():
+            raise ValueError(f"Block {position} of the article is empty.")
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -65,7 +77,9 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("article_detail", args=[self.source_id])
 
-    def blocks_with_starts(self, blocks: Sequence["Block"] | None = None) -> Iterator[tuple["Block", int]]:
+    def blocks_with_starts(
+        self, blocks: Sequence["Block"] | None = None
+    ) -> Iterator[tuple["Block", int]]:
         """Each block with the offset in `body` where its text starts.
 
         Costs one query unless `blocks` (already fetched, in order) is given.
@@ -89,17 +103,36 @@ class Article(models.Model):
         """Store new text for a saved article; keep the old body as a revision and re-anchor.
 
         Returns the revision written when the body changed (its `anchoring_report` says what
-        happened to the annotations), or None when only the title, date or hash changed.
-        Runs in one transaction with the article row locked, so an annotation created
-        meanwhile cannot slip in against the old body.
+        happened to the annotations), or None when only the title, date, hash or the kinds of
+        blocks changed. Runs in one transaction with the article row locked, so an annotation
+        created meanwhile cannot slip in against the old body; if re-anchoring fails, nothing
+        of the change is kept. Raises ValueError for an article without text.
         """
         from annotations.anchoring import reanchor_article
 
+        check_blocks(blocks)
         locked = Article.objects.select_for_update().get(pk=self.pk)
         old_body = locked.body
         new_body = body_from_blocks(blocks)
-        self.date, self.title, self.content_hash = date, title, content_hash or self.content_hash
+        content_hash = content_hash or locked.content_hash
+        blocks_changed = [BlockText(str(b.kind), b.text) for b in blocks] != [
+            BlockText(b.kind, b.text) for b in locked.blocks.all()
+        ]
+        self.date, self.title, self.content_hash = date, title, content_hash
+        if not blocks_changed and (locked.date, locked.title, locked.content_hash) == (
+            date,
+            title,
+            content_hash,
+        ):
+            return None  # nothing to write, not even a history record
         revision = None
+        if blocks_changed:
+            self.blocks.all().delete()
+            Block.objects.bulk_create(
+                Block(article=self, position=i, kind=b.kind, text=b.text)
+                for i, b in enumerate(blocks)
+            )
+        self.body = new_body
         if new_body != old_body:
             revision = ArticleRevision.objects.create(
                 article=self,
@@ -108,36 +141,43 @@ class Article(models.Model):
                 body=old_body,
                 changed_by=changed_by,
                 origin=origin,
+                summary=revision_summary(old_body, new_body),
             )
-            self.body = new_body
-            self.blocks.all().delete()
-            Block.objects.bulk_create(
-                Block(article=self, position=i, kind=b.kind, text=b.text)
-                for i, b in enumerate(blocks)
+            report = reanchor_article(
+                self,
+                old_body,
+                changed_by=changed_by,
+                reason=f"Re-anchored: the article's text changed ({origin})",
             )
-            report = reanchor_article(self, old_body)
             revision.anchoring_report = report.as_dict()
-            revision.summary = revision_summary(old_body, new_body)
-            revision.save(update_fields=["anchoring_report", "summary"])
+            revision.save(update_fields=["anchoring_report"])
         self.save()
         return revision
 
     @classmethod
-    @transaction.atomic
     def create_with_blocks(
-        cls, *, source_id: str, date, title: str, blocks: Sequence[BlockText], content_hash: str = ""
+        cls,
+        *,
+        source_id: str,
+        date,
+        title: str,
+        blocks: Sequence[BlockText],
+        content_hash: str = "",
     ) -> "Article":
-        article = cls.objects.create(
-            source_id=source_id,
-            date=date,
-            title=title,
-            body=body_from_blocks(blocks),
-            content_hash=content_hash,
-        )
-        Block.objects.bulk_create(
-            Block(article=article, position=i, kind=b.kind, text=b.text) for i, b in enumerate(blocks)
-        )
+        article = cls(source_id=source_id, date=date, title=title, content_hash=content_hash)
+        article.save_new(blocks)
         return article
+
+    @transaction.atomic
+    def save_new(self, blocks: Sequence[BlockText]) -> None:
+        """Save a new article with its first text (no revision: there was no text before).
+        Raises ValueError for an article without text."""
+        check_blocks(blocks)
+        self.body = body_from_blocks(blocks)
+        self.save(force_insert=True)
+        Block.objects.bulk_create(
+            Block(article=self, position=i, kind=b.kind, text=b.text) for i, b in enumerate(blocks)
+        )
 
 
 class Block(models.Model):
@@ -188,11 +228,22 @@ class ArticleRevision(models.Model):
     def __str__(self) -> str:
         return f"{self.article} — {self.created:%Y-%m-%d %H:%M}"
 
+    def body_after(self) -> str:
+        """The body this change produced: the next revision's old body, or the article's
+        current body when this is the latest change. One query."""
+        newer = (
+            ArticleRevision.objects.filter(article_id=self.article_id, pk__gt=self.pk)
+            .order_by("pk")
+            .values_list("body", flat=True)
+            .first()
+        )
+        if newer is not None:
+            return newer
+        return Article.objects.values_list("body", flat=True).get(pk=self.article_id)
+
 
 def revision_summary(old_body: str, new_body: str) -> str:
     """A one-line, human summary of how a body changed, in paragraphs and characters."""
-    import difflib
-
     old_blocks, new_blocks = old_body.split(BLOCK_SEPARATOR), new_body.split(BLOCK_SEPARATOR)
     added = removed = changed = 0
     matcher = difflib.SequenceMatcher(a=old_blocks, b=new_blocks, autojunk=False)
@@ -206,8 +257,71 @@ def revision_summary(old_body: str, new_body: str) -> str:
             changed += common
             added += (j2 - j1) - common
             removed += (i2 - i1) - common
-    parts = [f"{n} block{'s' if n != 1 else ''} {what}" for n, what in
-             ((added, "added"), (removed, "removed"), (changed, "changed")) if n]
+    parts = [
+        f"{n} block{'s' if n != 1 else ''} {what}"
+        for n, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
+        if n
+    ]
     delta = len(new_body) - len(old_body)
     parts.append(f"{delta:+d} characters")
     return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of a readable diff between two bodies: a paragraph kept (`same`, shown for
+    context), a run of kept paragraphs left out (`skip`, `count` of them), a paragraph
+    `added` or `removed` whole, or one `changed`, as `pieces` of (`same`|`added`|`removed`,
+    text) at word level."""
+
+    kind: str
+    text: str = ""
+    count: int = 0
+    pieces: tuple[tuple[str, str], ...] = ()
+
+
+WORDS = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def body_diff(old_body: str, new_body: str, *, context: int = 1) -> list[DiffRow]:
+    """How `old_body` became `new_body`, paragraph by paragraph, changed paragraphs word by
+    word; `context` unchanged paragraphs are shown around each change, the rest skipped."""
+    old_blocks, new_blocks = old_body.split(BLOCK_SEPARATOR), new_body.split(BLOCK_SEPARATOR)
+    rows: list[DiffRow] = []
+    matcher = difflib.SequenceMatcher(a=old_blocks, b=new_blocks, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            kept = old_blocks[i1:i2]
+            head = kept[:context] if index > 0 else []
+            tail = kept[-context:] if index < len(opcodes) - 1 and context else []
+            if len(head) + len(tail) >= len(kept):
+                rows.extend(DiffRow("same", text) for text in kept)
+                continue
+            rows.extend(DiffRow("same", text) for text in head)
+            rows.append(DiffRow("skip", count=len(kept) - len(head) - len(tail)))
+            rows.extend(DiffRow("same", text) for text in tail)
+            continue
+        old_part, new_part = old_blocks[i1:i2], new_blocks[j1:j2]
+        paired = min(len(old_part), len(new_part)) if tag == "replace" else 0
+        for before, after in zip(old_part[:paired], new_part[:paired], strict=True):
+            rows.append(DiffRow("changed", pieces=word_diff(before, after)))
+        rows.extend(DiffRow("removed", text) for text in old_part[paired:])
+        rows.extend(DiffRow("added", text) for text in new_part[paired:])
+    return rows
+
+
+def word_diff(before: str, after: str) -> tuple[tuple[str, str], ...]:
+    """`before` turned into `after` as (`same`|`removed`|`added`, text) pieces, word by word."""
+    old_words, new_words = WORDS.findall(before), WORDS.findall(after)
+    pieces: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pieces.append(("same", "".join(old_words[i1:i2])))
+            continue
+        if i2 > i1:
+            pieces.append(("removed", "".join(old_words[i1:i2])))
+        if j2 > j1:
+            pieces.append(("added", "".join(new_words[j1:j2])))
+    return tuple(pieces)

@@ -1,0 +1,274 @@
+"""The admin for articles (SPEC §1: admins manage articles; issue 4: revisions and re-anchoring).
+
+An article's text is edited as one text area in the seed format (blocks separated by a blank
+line, classified as the importer does), not as an inline form per block: a 60-paragraph article
+would post several hundred fields, past `DATA_UPLOAD_MAX_NUMBER_FIELDS`, and one text area is
+how editors think of an article anyway. Saving goes through `Article.replace_content`, so an
+admin edit keeps the old body as a revision and re-anchors the annotations in the same
+transaction as the change, like a re-import. Each revision opens as a word-level diff.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from annotations.anchoring import AnchoringReport
+from annotations.models import AnchorStatus, Annotation
+
+from .importer import ImportRejected, check_no_control_characters, classify_block, split_blocks
+from .models import Article, ArticleRevision, BlockText, RevisionOrigin, body_diff
+
+NEEDS_REVIEW = [AnchorStatus.FUZZY, AnchorStatus.ORPHANED]
+
+
+def blocks_from_text(text: str) -> list[BlockText]:
+    """The blocks an admin typed: the body part of the seed format (SPEC §2), read by the
+    importer's own rules, so an edit and an import of the same text give the same blocks.
+    Raises ValidationError when there is no text or it holds characters that never belong."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        check_no_control_characters(text)
+    except ImportRejected as error:
+        # The importer's reason, e.g. "the control character U+0007 at line 3, column 9 does
+        # not belong in article text".
+        raise ValidationError(error.reason[:1].upper() + error.reason[1:] + ".") from None
+    blocks = [classify_block(lines) for lines in split_blocks(text.split("\n"))]
+    if not blocks:
+        raise ValidationError(
+            "An article needs some text. To take an article down, delete it instead.",
+            code="empty",
+        )
+    return blocks
+
+
+class ArticleAdminForm(forms.ModelForm):
+    text = forms.CharField(
+        required=False,  # an empty text gets our message, not "This field is required."
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 30, "cols": 100, "class": "article-text"}),
+        help_text="Blocks separated by a blank line, as in a seed file: a short line without "
+        "closing punctuation is a heading, a block starting “Photo:” a photo credit, anything "
+        "else a paragraph. Line breaks inside a block and runs of spaces become one space. "
+        "Saving re-anchors the article's annotations and keeps the old text as a revision.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["source_id", "date", "title"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["text"].initial = self.instance.body
+
+    def clean_text(self) -> list[BlockText]:
+        text = self.cleaned_data.get("text") or ""
+        if self.instance.pk and text.replace("\r\n", "\n") == self.instance.body:
+            # Untouched: keep the blocks as stored, kinds included (an older import may have
+            # classified a block differently from today's rules).
+            return [BlockText(b.kind, b.text) for b in self.instance.blocks.all()]
+        return blocks_from_text(text)
+
+
+class NeedsReviewFilter(admin.SimpleListFilter):
+    title = "annotations awaiting review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Some fuzzy or orphaned"), ("no", "None")]
+
+    def queryset(self, request, queryset):
+        waiting = Exists(Annotation.objects.filter(article=OuterRef("pk"), status__in=NEEDS_REVIEW))
+        if self.value() == "yes":
+            return queryset.filter(waiting)
+        if self.value() == "no":
+            return queryset.exclude(waiting)
+        return queryset
+
+
+class EditedFilter(admin.SimpleListFilter):
+    title = "text changed since first import"
+    parameter_name = "edited"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        revised = Exists(ArticleRevision.objects.filter(article=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(revised)
+        if self.value() == "no":
+            return queryset.exclude(revised)
+        return queryset
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleAdminForm
+    list_display = ["title", "source_id", "date", "annotation_count", "review_count", "modified"]
+    list_display_links = ["title"]
+    # Also what the annotation form's article autocomplete searches.
+    search_fields = ["title", "source_id"]
+    date_hierarchy = "date"
+    list_filter = [NeedsReviewFilter, EditedFilter, "date"]
+    ordering = ["-date", "title"]
+    readonly_fields = ["content_hash", "created", "modified", "block_list", "revision_list"]
+    fieldsets = [
+        (None, {"fields": ["source_id", "date", "title"]}),
+        ("Text", {"fields": ["text", "block_list"]}),
+        ("Revisions", {"fields": ["revision_list"]}),
+        ("Import", {"fields": ["content_hash", "created", "modified"], "classes": ["collapse"]}),
+    ]
+    history_list_display = ["title", "date"]
+
+    class Media:
+        css = {"all": ["newsroom/admin-diff.css"]}
+
+    def get_queryset(self, request):
+        # Counts in the same query as the rows (no query per row). The body, up to megabytes
+        # per article, is left out: only the change form reads it (one query there).
+        return (
+            super()
+            .get_queryset(request)
+            .defer("body")
+            .annotate(
+                annotation_count=Count("annotations"),
+                review_count=Count("annotations", filter=Q(annotations__status__in=NEEDS_REVIEW)),
+            )
+        )
+
+    @admin.display(description="Annotations", ordering="annotation_count")
+    def annotation_count(self, article: Article) -> int:
+        return article.annotation_count
+
+    @admin.display(description="Awaiting review", ordering="review_count")
+    def review_count(self, article: Article) -> int:
+        return article.review_count
+
+    @admin.display(description="Blocks as stored")
+    def block_list(self, article: Article) -> str:
+        if not article.pk:
+            return "–"
+        items = format_html_join(
+            "",
+            '<li><span class="block-kind">{}</span> {}</li>',
+            (
+                (block.get_kind_display(), Truncator(block.text).chars(120))
+                for block in article.blocks.all()
+            ),
+        )
+        return format_html('<ol class="article-blocks">{}</ol>', items)
+
+    @admin.display(description="Earlier versions of the text")
+    def revision_list(self, article: Article) -> str:
+        if not article.pk:
+            return "–"
+        revisions = article.revisions.select_related("changed_by").defer("body", "title")
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:newsroom_article_revision", args=[article.pk, revision.pk]),
+                    f"{revision.created:%Y-%m-%d %H:%M}",
+                    revision.get_origin_display(),
+                    revision.changed_by or "–",
+                    revision.summary,
+                    describe_report(revision.anchoring_report),
+                )
+                for revision in revisions
+            ),
+        )
+        if not rows:
+            return "None: the text is as first imported or entered."
+        return format_html(
+            '<table class="article-revisions"><thead><tr><th scope="col">When</th>'
+            '<th scope="col">Through</th><th scope="col">By</th><th scope="col">What changed</th>'
+            '<th scope="col">Annotations after it</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        # The article's history leaves the body out (revisions keep it), so reverting a
+        # history record could not bring the text back; say so rather than half-revert.
+        return True
+
+    def save_model(self, request, obj: Article, form, change) -> None:
+        """Save the article with its text: a new one as it is; a changed one through
+        `Article.replace_content` (a revision, the blocks, re-anchoring), reporting what
+        happened to the annotations. The admin wraps this in the request's transaction."""
+        blocks = form.cleaned_data["text"]
+        obj._history_user = request.user
+        if not change:
+            obj.save_new(blocks)
+            return
+        revision = obj.replace_content(
+            date=obj.date,
+            title=obj.title,
+            blocks=blocks,
+            changed_by=request.user,
+            origin=RevisionOrigin.ADMIN,
+        )
+        if revision is None:
+            return
+        report = AnchoringReport(**revision.anchoring_report)
+        self.message_user(
+            request,
+            format_html(
+                'Text changed: {}. <a href="{}">See what changed</a>.',
+                report.describe(),
+                reverse("admin:newsroom_article_revision", args=[obj.pk, revision.pk]),
+            ),
+            messages.WARNING if report.needs_review else messages.SUCCESS,
+        )
+
+    # The diff of one revision -------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/",
+                self.admin_site.admin_view(self.revision_view),
+                name="newsroom_article_revision",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revision_view(self, request: HttpRequest, object_id: str, revision_id: int):
+        """One change to an article's text: who and when, what it did to the annotations,
+        and the text before and after, paragraph by paragraph, word by word."""
+        article = self.get_object(request, unquote(object_id))
+        if article is None:
+            raise Http404("No such article.")
+        if not self.has_view_permission(request, article):
+            raise PermissionDenied
+        revision = get_object_or_404(
+            ArticleRevision.objects.select_related("changed_by"), pk=revision_id, article=article
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "title": f"Change of {revision.created:%Y-%m-%d %H:%M} to “{article}”",
+            "revision": revision,
+            "report": describe_report(revision.anchoring_report),
+            "rows": body_diff(revision.body, revision.body_after()),
+        }
+        return TemplateResponse(request, "admin/newsroom/article/revision_diff.html", context)
+
+
+def describe_report(report: dict) -> str:
+    keys = ("kept", "moved", "fuzzy", "orphaned")
+    if not report or not any(report.get(key) for key in keys):
+        return "No annotations"
+    return AnchoringReport(**{key: int(report.get(key, 0)) for key in keys}).describe()
