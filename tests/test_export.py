@@ -203,15 +203,19 @@ class TestFormulaInjection:
     @pytest.mark.parametrize("first", FORMULA_STARTS, ids=repr)
     def test_it_neutralises_each_formula_start_in_every_text_cell(self, client_viewer, first):
         payload = f'{first}HYPERLINK("http://evil.example","x")'
-        text = f"{payload} and more words here"
+        # Article text never holds a tab or a line break (SPEC §2 collapses them), so for
+        # those two the quote is ordinary and the other text cells carry the payload.
+        body_can_hold = first not in "\t\r"
+        quote = payload if body_can_hold else "plain words"
+        text = f"{quote} and more words here"
         article = ArticleFactory(
             source_id=f"{first}src", title=payload, blocks=[BlockText(BlockKind.PARAGRAPH, text)]
         )
         tag = TagFactory(label="Formula", slug="formula")
         user = EditorFactory(username=f"{first}user")
-        AnnotationFactory(article=article, tag=tag, quote=payload, note=payload, author=user)
+        AnnotationFactory(article=article, tag=tag, quote=quote, note=payload, author=user)
         [row] = rows_of(body_of(client_viewer.get(ALL_URL)))
-        assert row["quote"] == "'" + payload
+        assert row["quote"] == ("'" + payload if body_can_hold else quote)
         assert row["note"] == "'" + payload
         assert row["article_title"] == "'" + payload
         assert row["article_id"] == f"'{first}src"
