@@ -22,9 +22,10 @@ How an annotation is placed, cheapest first:
    weights (`matchQuote` in hypothesis/client). A candidate is accepted only with evidence
    that it is the same passage: a quote long enough to identify itself, or context that
    agrees (see `acceptable`).
-3. For an annotation that was anchored before the edit, only text the edit inserted or changed
-   is searched: text that was already in the old body, elsewhere, is by construction not the
-   passage the annotation was on. That keeps "30%" from jumping onto another, older "30%".
+3. Only text the edit inserted or changed is searched: text that was already in the old body,
+   elsewhere, is by construction not the passage an anchored annotation was on, and was
+   already searched (and refused) for a fuzzy or orphaned one. That keeps "30%" from jumping
+   onto another, older "30%", and keeps orphans cheap: each edit looks only at what it changed.
 
 `locate` and `reanchor` are pure functions (no database queries); `reanchor_article` applies
 them to an article's annotations and writes only what changed, in a handful of queries.
@@ -33,6 +34,7 @@ them to an article's annotations and writes only what changed, in a handful of q
 from __future__ import annotations
 
 import difflib
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel, LCSseq
 
 from .models import AnchorStatus, Annotation, context_around
+
+LINE_BREAKS = re.compile(r"(\n+)")
 
 # Hypothesis's weights: the quote matters most, then each side's context, the position least.
 QUOTE_WEIGHT, PREFIX_WEIGHT, SUFFIX_WEIGHT, POSITION_WEIGHT = 50, 20, 20, 2
@@ -54,7 +58,7 @@ FUZZY_ERROR_RATIO = 0.25
 DISTINCTIVE_LENGTH = 32
 # The context (average similarity of the stored prefix and suffix to the text around a
 # candidate) that confirms a shorter quote. Unrelated English text scores about 0.2-0.35.
-CONTEXT_SUPPORT = 0.6
+CONTEXT_SUPPORT = 0.5
 # A quote shorter than four characters ("30%") may differ by one character only when the
 # context on both sides agrees this strongly.
 STRONG_CONTEXT = 0.8
@@ -63,9 +67,16 @@ MIN_FUZZY_LENGTH = 3
 # An unchanged run this many characters beyond each end of a quote means the diff really did
 # carry the quote along (two unrelated texts rarely share a run of quote + 16 characters).
 SOLID_MARGIN = 8
-# Character-level diffs of changed regions larger than this (old chars x new chars) are not
-# computed: a wholesale rewrite is searched instead (the diff's memory grows with the product).
+# Two paragraphs this similar (share of characters in common, rapidfuzz's Indel similarity)
+# are taken for one paragraph, edited, and diffed character by character.
+SIMILAR_PARAGRAPHS = 0.6
+# Paragraph pairs compared within one changed stretch, at most: beyond, it counts as rewritten.
+PAIRING_LIMIT = 10_000
+# Paragraphs longer than this (old chars x new chars) are not diffed character by character
+# (the diff's memory grows with the product): such a change is searched for instead.
 CHAR_DIFF_LIMIT = 25_000_000
+# Fewer characters than this beside a candidate at the body's edge are too few to compare.
+EDGE_OVERLAP = 8
 # Changed stretches of the new body this close together are searched as one.
 CHANGE_GAP = 64
 # A fuzzy match that cuts a word in two is widened to the whole word, by at most this much.
@@ -78,26 +89,29 @@ WORD_SNAP_LIMIT = 20
 class BodyDiff:
     """Character-level opcodes from an old body to a new one, for mapping offsets.
 
-    Built in two steps so that a long article stays cheap: lines (blocks and the blank lines
-    between them) are matched first with difflib, then only the changed stretches are diffed
-    character by character (rapidfuzz's Indel opcodes, in C). Each opcode is
-    `(tag, i1, i2, j1, j2)` as in difflib; together they cover both bodies.
+    Built in steps so that a long article stays cheap and similar sentences are not confused:
+    paragraphs (and the line breaks between them) are matched whole first, with difflib; in a
+    stretch where they differ, each paragraph is paired with its most similar counterpart, and
+    only such pairs (recognisably one paragraph, edited) are diffed character by character,
+    with rapidfuzz's Indel opcodes (in C). Paragraphs without a counterpart count as removed
+    and inserted whole: a character diff of two unrelated paragraphs would line up their
+    common words and claim the text "unchanged". Each opcode is `(tag, i1, i2, j1, j2)` as in
+    difflib; together they cover both bodies.
     """
 
     def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
         self.old_length, self.new_length = len(old), len(new)
         self.ops: list[tuple[str, int, int, int, int]] = []
-        old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
-        old_at, new_at = _offsets(old_lines), _offsets(new_lines)
-        matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+        self._old_parts, self._new_parts = _paragraphs(old), _paragraphs(new)
+        self._old_at, self._new_at = _offsets(self._old_parts), _offsets(self._new_parts)
+        matcher = difflib.SequenceMatcher(None, self._old_parts, self._new_parts, autojunk=False)
         for tag, a1, a2, b1, b2 in matcher.get_opcodes():
-            i1, i2, j1, j2 = old_at[a1], old_at[a2], new_at[b1], new_at[b2]
-            if tag == "replace" and (i2 - i1) * (j2 - j1) <= CHAR_DIFF_LIMIT:
-                for op in Indel.opcodes(old[i1:i2], new[j1:j2]):
-                    t, x1, x2, y1, y2 = op
-                    self._add(t, i1 + x1, i1 + x2, j1 + y1, j1 + y2)
+            if tag == "replace":
+                self._pair(a1, a2, b1, b2)
             else:
-                self._add(tag, i1, i2, j1, j2)
+                self._add_parts(tag, a1, a2, b1, b2)
+        del self.old, self.new, self._old_parts, self._new_parts, self._old_at, self._new_at
         self._old_starts = [op[1] for op in self.ops]
         self._new_starts = [op[3] for op in self.ops]
         # The changed stretches of the new body; near ones joined, since a rewritten sentence
@@ -106,6 +120,45 @@ class BodyDiff:
             ((j1, j2) for tag, _, _, j1, j2 in self.ops if tag != "equal"), gap=CHANGE_GAP
         )
         self._windows: dict[int, list[tuple[int, int]]] = {}
+
+    def _pair(self, a1: int, a2: int, b1: int, b2: int) -> None:
+        """Diff old paragraphs a1:a2 against new b1:b2, which differ: the most similar pair
+        character by character, then what lies before and after it, the same way."""
+        old_parts, new_parts = self._old_parts, self._new_parts
+        if a1 == a2 or b1 == b2 or old_parts[a1:a2] == new_parts[b1:b2]:
+            self._add_parts("equal" if a1 < a2 and b1 < b2 else "replace", a1, a2, b1, b2)
+            return
+        best = None
+        if (a2 - a1) * (b2 - b1) <= PAIRING_LIMIT:
+            for a in range(a1, a2):
+                before = old_parts[a]
+                if before.startswith("\n"):
+                    continue
+                for b in range(b1, b2):
+                    after = new_parts[b]
+                    if after.startswith("\n") or len(before) * len(after) > CHAR_DIFF_LIMIT:
+                        continue
+                    score = Indel.normalized_similarity(
+                        before, after, score_cutoff=SIMILAR_PARAGRAPHS
+                    )
+                    if score and (best is None or score > best[0]):
+                        best = (score, a, b)
+        if best is None:
+            self._add_parts("replace", a1, a2, b1, b2)
+            return
+        _, a, b = best
+        self._pair(a1, a, b1, b)
+        i1, j1 = self._old_at[a], self._new_at[b]
+        for tag, x1, x2, y1, y2 in Indel.opcodes(old_parts[a], new_parts[b]):
+            self._add(tag, i1 + x1, i1 + x2, j1 + y1, j1 + y2)
+        self._pair(a + 1, a2, b + 1, b2)
+
+    def _add_parts(self, tag: str, a1: int, a2: int, b1: int, b2: int) -> None:
+        if tag == "replace" and a1 == a2:
+            tag = "insert"
+        elif tag == "replace" and b1 == b2:
+            tag = "delete"
+        self._add(tag, self._old_at[a1], self._old_at[a2], self._new_at[b1], self._new_at[b2])
 
     def _add(self, tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
         if i1 == i2 and j1 == j2:
@@ -175,6 +228,12 @@ def _merged(spans: Iterable[tuple[int, int]], gap: int = 0) -> list[tuple[int, i
         else:
             merged.append((lo, hi))
     return merged
+
+
+def _paragraphs(body: str) -> list[str]:
+    """`body` cut into paragraphs and the runs of line breaks between them (joined again,
+    they are `body`)."""
+    return [part for part in LINE_BREAKS.split(body) if part]
 
 
 def _offsets(lines: Sequence[str]) -> list[int]:
@@ -306,14 +365,8 @@ def _clip(windows: Iterable[tuple[int, int]], length: int) -> list[tuple[int, in
 
 
 def _scored(body, quote, prefix, suffix, hint, start, end, errors) -> Match:
-    # A side with nothing stored (the quote began the article) or nothing to compare with (the
-    # candidate is at the body's edge) tells nothing: it scores 1, as missing context does in
-    # Hypothesis, and does not count towards `context`.
-    prefix_score = suffix_score = None
-    if prefix and start > 0:
-        prefix_score = context_similarity(prefix, body[max(0, start - len(prefix)) : start])
-    if suffix and end < len(body):
-        suffix_score = context_similarity(suffix, body[end : end + len(suffix)])
+    prefix_score = _side_score(prefix, body[max(0, start - len(prefix)) : start], tail=True)
+    suffix_score = _side_score(suffix, body[end : end + len(suffix)], tail=False)
     sides = [s for s in (prefix_score, suffix_score) if s is not None]
     context = sum(sides) / len(sides) if sides else 1.0
     position = 1.0 if hint is None else 1.0 - abs(start - hint) / max(1, len(body))
@@ -324,6 +377,20 @@ def _scored(body, quote, prefix, suffix, hint, start, end, errors) -> Match:
         + POSITION_WEIGHT * position
     )
     return Match(start, end, errors, raw / MAX_SCORE, context)
+
+
+def _side_score(stored: str, actual: str, *, tail: bool) -> float | None:
+    """How well the text on one side of a candidate agrees with the stored context, or None
+    when that tells nothing: nothing was stored (the quote began or ended the article), or
+    too little text is there to compare (the candidate is at the body's edge). Near an edge,
+    only the part of the stored context that can be there is compared (the end of a prefix,
+    the start of a suffix): the rest was cut off by the article's edge, not changed. None
+    scores 1 in the weighting, as missing context does in Hypothesis."""
+    if not stored or len(actual) < min(len(stored), EDGE_OVERLAP):
+        return None
+    if len(actual) < len(stored):
+        stored = stored[-len(actual) :] if tail else stored[: len(actual)]
+    return context_similarity(stored, actual)
 
 
 def context_similarity(stored: str, actual: str) -> float:
@@ -499,31 +566,28 @@ def reanchor(
     """
     diff = diff or BodyDiff(old_body, new_body)
     quote, length = anchor.quote, len(anchor.quote)
-    was_placed = (
-        anchor.status == AnchorStatus.ANCHORED and old_body[anchor.start : anchor.end] == quote
-    )
     hint, intact, solid = diff.carry(anchor.start, anchor.end)
+    carried = new_body[hint : hint + length] == quote
 
-    if new_body[hint : hint + length] == quote:
-        carried = Match(hint, hint + length, 0, 1.0, 1.0)
-        if not solid:
-            carried = _scored(
-                new_body, quote, anchor.prefix, anchor.suffix, hint, hint, hint + length, 0
-            )
-        if solid or acceptable(quote, carried):
-            return _anchored(anchor, new_body, carried.start, carried.end)
+    if carried and solid:
+        # The fast path: the same words, with unchanged text on both sides.
+        return _anchored(anchor, new_body, hint, hint + length)
 
-    if anchor.status == AnchorStatus.FUZZY and intact and not was_placed:
+    if anchor.status == AnchorStatus.FUZZY and intact:
         # The near-matching words it sat on are untouched: it stays on them, still for review.
         width = anchor.end - anchor.start
         return _unplaced(anchor, AnchorStatus.FUZZY, hint, hint + width)
 
-    if was_placed:
-        # Only text the edit brought can hold this passage now (see the module's docstring).
-        within = diff.changed_windows(length + max_errors(quote))
-        exclude = diff.unchanged
-    else:
-        within, exclude = None, None
+    # Only text the edit brought can hold this passage now (see the module's docstring), and
+    # the place the edit carried it to, which competes on context with the rest: two similar
+    # sentences can share a run of words that the diff lines up across them.
+    within = diff.changed_windows(length + max_errors(quote))
+    if carried:
+        within = _merged(sorted([*within, (hint, hint + length)]))
+
+    def elsewhere_unchanged(start: int, end: int) -> bool:
+        return start != hint and diff.unchanged(start, end)
+
     match = locate(
         quote,
         new_body,
@@ -531,7 +595,7 @@ def reanchor(
         suffix=anchor.suffix,
         hint=hint,
         within=within,
-        exclude=exclude,
+        exclude=elsewhere_unchanged,
     )
     if match is None:
         return _unplaced(anchor, AnchorStatus.ORPHANED, anchor.start, anchor.end)
