@@ -200,8 +200,14 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None) -> bool:
         # The article's history leaves the body out (revisions keep it), so reverting a
-        # history record could not bring the text back; say so rather than half-revert.
+        # history record could not bring the text back: no half-reverts.
         return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            # `revert_disabled` only hides the button; a crafted POST must not save either.
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj: Article, form, change) -> None:
         """Save the article with its text: a new one as it is; a changed one through
