@@ -14,8 +14,8 @@ one ends up in one of four states, and the report counts them:
 How an annotation is placed, cheapest first:
 
 1. Through the diff between the old and the new body: if the characters the annotation covered
-   are still there, unchanged, it stays on them. Almost every annotation of an edited article
-   is settled here, with a dictionary lookup and a string comparison.
+   are still there, unchanged, with unchanged text around them, it stays on them. Almost every
+   annotation of an edited article is settled here, with a bisection and a string comparison.
 2. Otherwise its quote is searched for, exactly and then approximately (edit distance at most a
    quarter of the quote's length), and every candidate is scored on the quote, the stored
    prefix and suffix, and the distance from where the edit carried it, with Hypothesis's
@@ -59,8 +59,8 @@ DISTINCTIVE_LENGTH = 32
 # The context (average similarity of the stored prefix and suffix to the text around a
 # candidate) that confirms a shorter quote. Unrelated English text scores about 0.2-0.35.
 CONTEXT_SUPPORT = 0.5
-# A quote shorter than four characters ("30%") may differ by one character only when the
-# context on both sides agrees this strongly.
+# A quote shorter than four characters ("30%") may differ by one character only when its
+# context agrees this strongly.
 STRONG_CONTEXT = 0.8
 # Quotes this short are never placed approximately: one or two characters match anywhere.
 MIN_FUZZY_LENGTH = 3
@@ -100,7 +100,6 @@ class BodyDiff:
     """
 
     def __init__(self, old: str, new: str):
-        self.old, self.new = old, new
         self.old_length, self.new_length = len(old), len(new)
         self.ops: list[tuple[str, int, int, int, int]] = []
         self._old_parts, self._new_parts = _paragraphs(old), _paragraphs(new)
@@ -111,7 +110,7 @@ class BodyDiff:
                 self._pair(a1, a2, b1, b2)
             else:
                 self._add_parts(tag, a1, a2, b1, b2)
-        del self.old, self.new, self._old_parts, self._new_parts, self._old_at, self._new_at
+        del self._old_parts, self._new_parts, self._old_at, self._new_at  # only needed here
         self._old_starts = [op[1] for op in self.ops]
         self._new_starts = [op[3] for op in self.ops]
         # The changed stretches of the new body; near ones joined, since a rewritten sentence
@@ -273,7 +272,7 @@ def acceptable(quote: str, match: Match) -> bool:
 
     An exact match needs a distinctive quote or agreeing context; a fuzzy one, in addition,
     at most a quarter of its characters changed, or, for a quote of three characters, one
-    character changed and strong context on both sides ("30%" now "32%" in the same sentence).
+    character changed and strong context ("30%" now "32%" in the same sentence).
     """
     supported = len(quote) >= DISTINCTIVE_LENGTH or match.context >= CONTEXT_SUPPORT
     if match.errors == 0:
