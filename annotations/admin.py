@@ -155,9 +155,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         "status",
     ]
     search_fields = ["quote", "note"]
-    # "article" joins these once newsroom/admin.py registers Article with search_fields
-    # (admin.E039/E040 otherwise); until then the article is picked from a plain list.
-    autocomplete_fields = ["tag", "author"]
+    autocomplete_fields = ["article", "tag", "author"]
     list_select_related = ["tag", "article", "author"]
     readonly_fields = ["prefix", "suffix", "created", "modified"]
     fieldsets = [

@@ -353,11 +353,6 @@ class TestAnnotationForm:
         assert self.autocomplete(admin_client, "tag", "cla") == ["Claim"]
         assert self.autocomplete(admin_client, "author", "staf") == ["staff"]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="needs search_fields on the Article admin (newsroom/admin.py), then 'article' "
-        "in AnnotationAdmin.autocomplete_fields; remove this marker when both are in",
-    )
     def test_it_picks_articles_by_autocomplete(self, admin_client, article):
         assert self.widget_of(admin_client, "article") == "AutocompleteSelect"
         assert self.autocomplete(admin_client, "article", "budget") == ["Council budget row"]
