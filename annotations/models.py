@@ -185,9 +185,29 @@ def create_annotation(
     )
 
 
+def lock_for_change(annotation: Annotation) -> None:
+    """Lock the annotation's article, then the annotation, and reload it (call in a transaction).
+
+    Another editor, a re-import or a second tab may have moved or deleted the annotation since
+    it was read: the change then applies to what is stored now, and a deleted annotation is
+    refused instead of being written back. The article comes first, in the same order as
+    re-anchoring takes its locks, so the two cannot deadlock.
+    """
+    list(Article.objects.select_for_update().filter(pk=annotation.article_id).values("pk"))
+    try:
+        annotation.refresh_from_db(from_queryset=Annotation.objects.select_for_update())
+    except Annotation.DoesNotExist:
+        raise AnnotationError(
+            "This annotation has been deleted meanwhile (in another tab or by someone else). "
+            "Reload the page to see the current annotations.",
+            status=409,
+        ) from None
+
+
 @transaction.atomic
 def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: str | None = None):
     """Change an annotation's tag and/or note; only the given fields are written."""
+    lock_for_change(annotation)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
         annotation.tag = tag
@@ -203,7 +223,8 @@ def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: s
 @transaction.atomic
 def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> Annotation:
     """Put an annotation on a new passage (accepting a fuzzy match or re-attaching an orphan)."""
-    article = Article.objects.select_for_update().get(pk=annotation.article_id)
+    lock_for_change(annotation)
+    article = Article.objects.get(pk=annotation.article_id)
     start, end = check_selection(article, start, end, quote)
     annotation.start, annotation.end, annotation.quote = start, end, quote
     annotation.prefix, annotation.suffix = context_around(article.body, start, end)
@@ -242,9 +263,10 @@ def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
     text no longer holds the quote at its offsets (the article changed after the delete).
     Refuses (AnnotationError) when the annotation exists again or its article or tag is gone.
     """
+    # The article's lock first: two Undo clicks at once then restore once and refuse once.
+    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
     if Annotation.objects.filter(pk=record.id).exists():
         raise AnnotationError("This annotation has already been restored.", status=409)
-    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
     if article is None:
         raise AnnotationError(
             "This annotation cannot be restored: its article has been deleted.", status=409

@@ -10,7 +10,13 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from annotations.models import AnchorStatus, Annotation
+from annotations.models import (
+    AnchorStatus,
+    Annotation,
+    AnnotationError,
+    reselect_annotation,
+    update_annotation,
+)
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory
@@ -270,6 +276,34 @@ def test_it_refuses_get_on_update_and_404s_a_missing_annotation(client, editor, 
     assert client.get(update_url(mine)).status_code == 405
     url = reverse("annotation_update", args=[mine.pk + 1000])
     assert client.post(url, {"note": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("change", ["update", "reselect"])
+def test_a_change_to_an_annotation_deleted_meanwhile_is_refused_not_written_back(
+    editor, mine, figure, change
+):
+    # Read by one request, deleted by another before the first one writes (another tab, a
+    # colleague on staff): writing the stale copy back would bring the annotation back.
+    Annotation.objects.filter(pk=mine.pk).delete()
+    with pytest.raises(AnnotationError, match="deleted meanwhile") as refused:
+        if change == "update":
+            update_annotation(mine, tag=figure, note="late")
+        else:
+            quote = "30% of the budget"
+            start = mine.article.body.index(quote)
+            reselect_annotation(mine, start=start, end=start + len(quote), quote=quote)
+    assert refused.value.status == 409
+    assert not Annotation.objects.filter(pk=mine.pk).exists()
+
+
+def test_a_change_applies_to_the_annotation_as_stored_now(editor, mine, figure):
+    # A re-import moved it after this copy was read: the note change keeps the new place.
+    moved_to = mine.start + 1
+    Annotation.objects.filter(pk=mine.pk).update(start=moved_to, end=mine.end + 1)
+    update_annotation(mine, note="checked")
+    stored = Annotation.objects.get(pk=mine.pk)
+    assert (stored.note, stored.start, mine.start) == ("checked", moved_to, moved_to)
+    assert mine.history.latest().start == moved_to  # the history records the real row
 
 
 # Delete and Undo -------------------------------------------------------------------------
