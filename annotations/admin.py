@@ -245,23 +245,24 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         record = get_object_or_404(Annotation.history.filter(history_type="-"), pk=history_id)
         try:
-            annotation, orphaned = restore_deleted_annotation(record)
+            annotation, outcome = restore_deleted_annotation(record)
         except AnnotationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:annotations_annotation_recover_list"))
         self.log_addition(request, annotation, "Restored from history.")
-        if orphaned:
+        if outcome in ("kept", "moved"):
+            self.message_user(request, format_html("Restored “{}”.", annotation))
+        else:
             self.message_user(
                 request,
                 format_html(
                     "Restored “{}”. Its article's text has changed since it was deleted, so it "
-                    "is marked orphaned: an editor should select the passage again.",
+                    "is marked {}: an editor should review it on the article's page.",
                     annotation,
+                    "orphaned" if outcome == "orphaned" else "for review (similar words)",
                 ),
                 messages.WARNING,
             )
-        else:
-            self.message_user(request, format_html("Restored “{}”.", annotation))
         return HttpResponseRedirect(
             reverse("admin:annotations_annotation_change", args=[annotation.pk])
         )

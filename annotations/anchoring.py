@@ -732,3 +732,27 @@ def reanchor_article(
         )
     report.written = len(changed)
     return report
+
+
+def reanchor_restored(annotation: Annotation, article, deleted_at) -> str:
+    """Place an annotation coming back from its history on its article's current body.
+
+    It was last placed on the body as it read when it was deleted: the body the first revision
+    after that moment kept, or the current body if there has been none. Sets the annotation's
+    place, context and status (unsaved) and returns the outcome: "kept", "moved", "fuzzy" or
+    "orphaned". One query.
+    """
+    later = article.revisions.filter(created__gt=deleted_at).order_by("created", "pk").first()
+    old_body = later.body if later else article.body
+    anchor = Anchor(
+        annotation.start,
+        annotation.end,
+        annotation.quote,
+        annotation.prefix,
+        annotation.suffix,
+        annotation.status,
+    )
+    placement = reanchor(anchor, old_body, article.body)
+    for name in PLACEMENT_FIELDS:
+        setattr(annotation, name, getattr(placement, name))
+    return placement.outcome

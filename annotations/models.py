@@ -256,13 +256,16 @@ def deleted_annotation_records():
 
 
 @transaction.atomic
-def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
+def restore_deleted_annotation(record) -> tuple[Annotation, str]:
     """Bring back a deleted annotation from its last history record, with its original id.
 
-    Returns the annotation and whether it had to be marked orphaned because its article's
-    text no longer holds the quote at its offsets (the article changed after the delete).
-    Refuses (AnnotationError) when the annotation exists again or its article or tag is gone.
+    If the article's text changed after the delete, the annotation is re-anchored as it would
+    have been had it stayed. Returns the annotation and what became of its place: "kept",
+    "moved", "fuzzy" (awaits review) or "orphaned". Refuses (AnnotationError) when the
+    annotation exists again or its article or tag is gone.
     """
+    from annotations.anchoring import reanchor_restored  # anchoring builds on these models
+
     # The article's lock first: two Undo clicks at once then restore once and refuse once.
     article = Article.objects.select_for_update().filter(pk=record.article_id).first()
     if Annotation.objects.filter(pk=record.id).exists():
@@ -283,12 +286,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
         and not get_user_model().objects.filter(pk=annotation.author_id).exists()
     ):
         annotation.author_id = None
-    in_place = annotation.end <= len(article.body) and (
-        annotation.status != AnchorStatus.ANCHORED
-        or article.body[annotation.start : annotation.end] == annotation.quote
-    )
-    if not in_place:
-        annotation.status = AnchorStatus.ORPHANED
+    outcome = reanchor_restored(annotation, article, record.history_date)
     annotation._change_reason = "Restored"
     annotation.save(force_insert=True)
     # auto_now_add stamped the restore time on `created`, in the row and in the history record
@@ -297,7 +295,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, bool]:
     restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
     restored.created = annotation.created = record.created
     restored.save(update_fields=["created"])
-    return annotation, not in_place
+    return annotation, outcome
 
 
 class ApiToken(models.Model):

@@ -31,9 +31,7 @@ urlpatterns: list = [
     path("annotations/<int:pk>/update/", views.annotation_update, name="annotation_update"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="annotation_delete"),
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="annotation_restore"),
-    path(
-        "annotations/<int:pk>/reselect/", views.annotation_reselect, name="annotation_reselect"
-    ),
+    path("annotations/<int:pk>/reselect/", views.annotation_reselect, name="annotation_reselect"),
     # Each area adds its routes here: pages and annotating (views.py), exports (export.py),
     # the JSON API (api.py).
 ]

@@ -164,6 +164,14 @@ def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _changed(request, article, notice=notice, remove=pk, undo_id=pk)
 
 
+# What a restore adds when the article's text changed after the delete.
+RESTORED_NOTICES = {
+    "moved": " The text changed meanwhile; it moved with its words.",
+    "fuzzy": " The text changed meanwhile; it sits on similar words: review it below.",
+    "orphaned": " The text changed meanwhile, so it is listed as orphaned: re-attach it.",
+}
+
+
 @login_required
 @require_POST
 @explain_refusals
@@ -176,14 +184,13 @@ def annotation_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the annotation's author or staff may restore it.")
     article = Article.objects.filter(pk=record.article_id).first()
     try:
-        annotation, orphaned = restore_deleted_annotation(record)
+        annotation, outcome = restore_deleted_annotation(record)
     except AnnotationError as error:
         if article is None:
             raise Http404("The annotation's article is gone.") from None
         return _refused(request, article, error)
     notice = f"Restored the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."
-    if orphaned:
-        notice += " The text changed meanwhile, so it is listed as orphaned: re-attach it."
+    notice += RESTORED_NOTICES.get(outcome, "")
     return _changed(request, annotation.article, notice=notice, insert=annotation)
 
 

@@ -404,6 +404,40 @@ def test_it_restores_as_orphaned_when_the_text_changed_meanwhile(client, editor,
     assert "listed as orphaned" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "first_paragraph, status, notice",
+    [
+        # A paragraph inserted above: it moves with its words, as if it had never left.
+        (None, AnchorStatus.ANCHORED, "moved with its words"),
+        # The figure inside the quote corrected: it sits on the new words, awaiting review.
+        ("The council said 32% of the budget went to roads.", AnchorStatus.FUZZY, "review"),
+    ],
+)
+def test_it_re_anchors_a_restored_annotation_when_the_text_changed_meanwhile(
+    client, editor, mine, first_paragraph, status, notice
+):
+    client.force_login(editor)
+    client.post(delete_url(mine))
+    article = mine.article
+    blocks = [BlockText(b.kind, b.text) for b in article.blocks.all()]
+    if first_paragraph is None:
+        blocks.insert(0, BlockText(BlockKind.PARAGRAPH, "Correction: the vote was on Monday."))
+    else:
+        blocks[0] = BlockText(BlockKind.PARAGRAPH, first_paragraph)
+    article.replace_content(date=article.date, title=article.title, blocks=blocks)
+    article.refresh_from_db()
+
+    response = client.post(restore_url(mine.pk), **HTMX)
+
+    assert response.status_code == 200
+    assert notice in response.content.decode()
+    restored = Annotation.objects.get(pk=mine.pk)
+    assert restored.status == status
+    assert restored.quote == "30% of the budget"  # the editor's words, until accepted
+    expected = "30% of the budget" if status == AnchorStatus.ANCHORED else "32% of the budget"
+    assert article.body[restored.start : restored.end] == expected
+
+
 # Reselect (accept a fuzzy match, re-attach an orphan) ------------------------------------
 
 

@@ -441,6 +441,22 @@ class TestHistoryAndRestore:
         assert restored.status == "orphaned"
         assert "marked orphaned" in response.content.decode()
 
+    def test_it_restores_where_the_words_moved_when_a_paragraph_came_above(
+        self, admin_client, article
+    ):
+        annotation = AnnotationFactory(article=article, quote="The mayor denied it")
+        self.delete_in_admin(admin_client, annotation)
+        blocks = [BlockText(b.kind, b.text) for b in article.blocks.all()]
+        blocks.insert(0, BlockText(BlockKind.PARAGRAPH, "Update: the vote is on Monday."))
+        article.replace_content(date=article.date, title=article.title, blocks=blocks)
+        record = Annotation.history.get(id=annotation.pk, history_type="-")
+        response = admin_client.post(f"{RECOVER_URL}{record.history_id}/", follow=True)
+        restored = Annotation.objects.get(pk=annotation.pk)
+        assert restored.status == "anchored"
+        assert restored.start == annotation.start + len("Update: the vote is on Monday.\n\n")
+        assert article.body[restored.start : restored.end] == "The mayor denied it"
+        assert "marked" not in response.content.decode()
+
     def test_it_refuses_to_restore_twice(self, admin_client, article):
         annotation = AnnotationFactory(article=article)
         self.delete_in_admin(admin_client, annotation)

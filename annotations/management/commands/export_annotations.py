@@ -45,6 +45,7 @@ class Command(BaseCommand):
         if format == "jsonld":
             writer = jsonld_writer(article)
         else:
+
             def writer(out):
                 write_csv(queryset, out, raw=raw)
 
