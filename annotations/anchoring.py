@@ -540,6 +540,17 @@ class Anchor:
     suffix: str
     status: str
 
+    @classmethod
+    def of(cls, annotation: Annotation) -> Anchor:
+        return cls(
+            annotation.start,
+            annotation.end,
+            annotation.quote,
+            annotation.prefix,
+            annotation.suffix,
+            annotation.status,
+        )
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -686,14 +697,7 @@ def reanchor_article(
     grouped: dict[tuple[int, str | None], list[Annotation]] = {}
     rewritten, fields = [], set()
     for annotation in annotations:
-        anchor = Anchor(
-            annotation.start,
-            annotation.end,
-            annotation.quote,
-            annotation.prefix,
-            annotation.suffix,
-            annotation.status,
-        )
+        anchor = Anchor.of(annotation)
         placement = reanchor(anchor, old_body, article.body, diff)
         report.count(placement.outcome)
         differs = [
@@ -744,15 +748,7 @@ def reanchor_restored(annotation: Annotation, article, deleted_at) -> str:
     """
     later = article.revisions.filter(created__gt=deleted_at).order_by("created", "pk").first()
     old_body = later.body if later else article.body
-    anchor = Anchor(
-        annotation.start,
-        annotation.end,
-        annotation.quote,
-        annotation.prefix,
-        annotation.suffix,
-        annotation.status,
-    )
-    placement = reanchor(anchor, old_body, article.body)
+    placement = reanchor(Anchor.of(annotation), old_body, article.body)
     for name in PLACEMENT_FIELDS:
         setattr(annotation, name, getattr(placement, name))
     return placement.outcome
