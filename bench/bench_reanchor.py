@@ -6,7 +6,7 @@ Run from the project folder:
 
     .venv/bin/python bench/bench_reanchor.py [--annotations 2000] [--paragraphs 60] [--runs 5]
 
-It uses a temporary SQLite database (or `DATABASE_URL` if you set `BENCH_DATABASE_URL`), and
+It uses a temporary SQLite database (or the database `BENCH_DATABASE_URL` names), and
 prints the median and the spread of the runs, with the kept / moved / fuzzy / orphaned counts.
 Each run is rolled back, so every run starts from the same article. Two more scenarios show
 the slower paths: a typo fixed in every tenth paragraph (changed stretches searched) and the
