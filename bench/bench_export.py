@@ -71,9 +71,7 @@ def run(rows: int, article_count: int) -> None:
         )
         for i in range(article_count)
     ]
-    users = [
-        get_user_model().objects.create_user(f"editor{i}", password=None) for i in range(10)
-    ]
+    users = [get_user_model().objects.create_user(f"editor{i}", password=None) for i in range(10)]
     tags = list(Tag.objects.all())
     body = articles[0].body
     spans = [(4, 11), (17, 35), (60, 120), (0, 200), (300, 420)]
@@ -98,8 +96,10 @@ def run(rows: int, article_count: int) -> None:
             Annotation.objects.bulk_create(batch)
             batch = []
     Annotation.objects.bulk_create(batch)
-    print(f"setup: {rows:,} annotations on {article_count} articles in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"setup: {rows:,} annotations on {article_count} articles in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
     queryset = Annotation.objects.all()
 
@@ -108,16 +108,19 @@ def run(rows: int, article_count: int) -> None:
         started = time.perf_counter()
         size = sum(len(chunk.encode()) for chunk in csv_chunks(queryset))
         elapsed = time.perf_counter() - started
-        print(f"{label}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s, "
-              f"{size / 1e6:.1f} MB of CSV)")
+        print(
+            f"{label}: {rows / elapsed:,.0f} rows/s ({elapsed:.2f} s, {size / 1e6:.1f} MB of CSV)"
+        )
 
     tracemalloc.start()
     for _ in csv_chunks(queryset):
         pass
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"peak Python memory while exporting: {peak / 1e6:.2f} MB "
-          f"({peak / size:.1%} of the CSV's size)")
+    print(
+        f"peak Python memory while exporting: {peak / 1e6:.2f} MB "
+        f"({peak / size:.1%} of the CSV's size)"
+    )
 
     client = Client()
     client.force_login(get_user_model().objects.create_user("bench_viewer", password=None))
