@@ -57,5 +57,9 @@ check-deploy: install
 	DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=news.example.org \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 clean:
 	rm -rf $(VENV) staticfiles
