@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from .export import csv_chunks, csv_response
+from .export import csv_chunks, streamed_download
 from .models import (
     AnchorStatus,
     Annotation,
@@ -198,7 +198,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
     @admin.action(description="Export selected annotations as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M%S")
-        return csv_response(csv_chunks(queryset), filename=f"annotations-selected-{stamp}.csv")
+        return streamed_download(csv_chunks(queryset), filename=f"annotations-selected-{stamp}.csv")
 
     # Restoring deleted annotations --------------------------------------------------------
 

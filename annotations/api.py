@@ -26,7 +26,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, register_converter, resolve, reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -45,6 +44,7 @@ from .access import (
     get_article_for_user,
     get_article_to_annotate,
 )
+from .export import streamed_download
 from .models import (
     Annotation,
     AnnotationError,
@@ -810,9 +810,7 @@ def json_method_not_allowed(view):
 
 
 def jsonld_download(chunks, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type=wa.MEDIA_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return streamed_download(chunks, filename=filename, content_type=wa.MEDIA_TYPE)
 
 
 @login_required

@@ -79,36 +79,41 @@ class ArticleAdminForm(forms.ModelForm):
         return blocks_from_text(text)
 
 
-class NeedsReviewFilter(admin.SimpleListFilter):
-    title = "annotations awaiting review"
-    parameter_name = "review"
+class ExistsFilter(admin.SimpleListFilter):
+    """A yes / no filter on whether `related()` has a row for the article."""
+
+    options = [("yes", "Yes"), ("no", "No")]
+
+    def related(self):
+        raise NotImplementedError
 
     def lookups(self, request, model_admin):
-        return [("yes", "Some fuzzy or orphaned"), ("no", "None")]
+        return self.options
 
     def queryset(self, request, queryset):
-        waiting = Exists(Annotation.objects.filter(article=OuterRef("pk"), status__in=NEEDS_REVIEW))
+        found = Exists(self.related().filter(article=OuterRef("pk")))
         if self.value() == "yes":
-            return queryset.filter(waiting)
+            return queryset.filter(found)
         if self.value() == "no":
-            return queryset.exclude(waiting)
+            return queryset.exclude(found)
         return queryset
 
 
-class EditedFilter(admin.SimpleListFilter):
+class NeedsReviewFilter(ExistsFilter):
+    title = "annotations awaiting review"
+    parameter_name = "review"
+    options = [("yes", "Some fuzzy or orphaned"), ("no", "None")]
+
+    def related(self):
+        return Annotation.objects.filter(status__in=NEEDS_REVIEW)
+
+
+class EditedFilter(ExistsFilter):
     title = "text changed since first import"
     parameter_name = "edited"
 
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        revised = Exists(ArticleRevision.objects.filter(article=OuterRef("pk")))
-        if self.value() == "yes":
-            return queryset.filter(revised)
-        if self.value() == "no":
-            return queryset.exclude(revised)
-        return queryset
+    def related(self):
+        return ArticleRevision.objects.all()
 
 
 @admin.register(Article)
