@@ -20,19 +20,10 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from .anchoring import context_around
 from .export import csv_chunks, streamed_download
-from .models import (
-    AnchorStatus,
-    Annotation,
-    AnnotationError,
-    ApiToken,
-    Tag,
-    check_note,
-    check_selection,
-    context_around,
-    deleted_annotation_records,
-    restore_deleted_annotation,
-)
+from .models import AnchorStatus, Annotation, ApiToken, Tag, deleted_annotation_records
+from .services import AnnotationError, check_note, check_selection, restore_deleted_annotation
 
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 FALLBACK_COLOUR = "#6b7280"

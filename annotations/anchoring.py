@@ -27,8 +27,8 @@ How an annotation is placed, cheapest first:
    already searched (and refused) for a fuzzy or orphaned one. That keeps "30%" from jumping
    onto another, older "30%", and keeps orphans cheap: each edit looks only at what it changed.
 
-`locate` and `reanchor` are pure functions (no database queries); `reanchor_article` applies
-them to an article's annotations and writes only what changed, in a handful of queries.
+Everything here is pure (no database queries); `services.reanchor_article` applies `reanchor`
+to an article's stored annotations and writes only what changed, in a handful of queries.
 """
 
 from __future__ import annotations
@@ -38,12 +38,31 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from django.db import models
+from django.conf import settings
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, LCSseq
 
-from .models import AnchorStatus, Annotation, context_around
+from .models import AnchorStatus
+
+if TYPE_CHECKING:
+    from .models import Annotation
+
+
+class Outcome(StrEnum):
+    """What re-anchoring did with one annotation (see the module's docstring)."""
+
+    KEPT = "kept"
+    MOVED = "moved"
+    FUZZY = "fuzzy"
+    ORPHANED = "orphaned"
+
+    @property
+    def needs_review(self) -> bool:
+        return self in (Outcome.FUZZY, Outcome.ORPHANED)
+
 
 LINE_BREAKS = re.compile(r"(\n+)")
 
@@ -526,6 +545,12 @@ def _edit_scores(text: str, pattern: str, *, free_start: bool):
         yield j, score
 
 
+def context_around(body: str, start: int, end: int) -> tuple[str, str]:
+    """The prefix and suffix stored with a quote, for re-anchoring (SPEC §3)."""
+    n = settings.ANNOTATION_CONTEXT_LENGTH
+    return body[max(0, start - n) : start], body[end : end + n]
+
+
 # --- Re-anchoring one annotation -------------------------------------------------------------
 
 
@@ -559,7 +584,7 @@ class Placement:
     status: str
     prefix: str
     suffix: str
-    outcome: str  # "kept", "moved", "fuzzy" or "orphaned"
+    outcome: Outcome
 
 
 def reanchor(
@@ -617,13 +642,12 @@ def reanchor(
 def _anchored(anchor: Anchor, body: str, start: int, end: int) -> Placement:
     prefix, suffix = context_around(body, start, end)
     moved = (start, end) != (anchor.start, anchor.end)
-    return Placement(
-        start, end, AnchorStatus.ANCHORED, prefix, suffix, "moved" if moved else "kept"
-    )
+    outcome = Outcome.MOVED if moved else Outcome.KEPT
+    return Placement(start, end, AnchorStatus.ANCHORED, prefix, suffix, outcome)
 
 
 def _unplaced(anchor: Anchor, status: str, start: int, end: int) -> Placement:
-    return Placement(start, end, status, anchor.prefix, anchor.suffix, status)
+    return Placement(start, end, status, anchor.prefix, anchor.suffix, Outcome(status))
 
 
 # --- Re-anchoring an article's annotations ---------------------------------------------------
@@ -661,94 +685,5 @@ class AnchoringReport:
             f"{self.fuzzy} fuzzy awaiting review, {self.orphaned} orphaned"
         )
 
-    def count(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-
-PLACEMENT_FIELDS = ("start", "end", "status", "prefix", "suffix")
-ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
-
-
-def reanchor_article(
-    article, old_body: str, *, changed_by=None, reason: str = ""
-) -> AnchoringReport:
-    """Re-place every annotation of `article` on its new body (already set on `article`,
-    whether saved yet or not), after its text was `old_body`.
-
-    Call it inside the transaction that changes the body, with the article row locked (as
-    `Article.replace_content` does). Annotations are never deleted. Queries: one to read the
-    annotations; when some changed, one UPDATE per kind of simple change (the same shift, the
-    same new status), one bulk update for the rest, and one bulk insert of history records for
-    all of them (by `changed_by`, with `reason`), so each annotation's history shows what
-    re-anchoring did. Batched by 500-900 rows beyond that.
-    """
-    report = AnchoringReport()
-    annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
-    if article.body == old_body:
-        for annotation in annotations:
-            report.count(
-                "kept" if annotation.status == AnchorStatus.ANCHORED else annotation.status
-            )
-        return report
-    diff = BodyDiff(old_body, article.body)
-    # Most changes are one of a few kinds: shifted by the same amount (a paragraph inserted
-    # above), or only a new status (orphaned where they were). Each kind is one UPDATE; the
-    # rest (new context, fuzzy places) go through one bulk update.
-    grouped: dict[tuple[int, str | None], list[Annotation]] = {}
-    rewritten, fields = [], set()
-    for annotation in annotations:
-        anchor = Anchor.of(annotation)
-        placement = reanchor(anchor, old_body, article.body, diff)
-        report.count(placement.outcome)
-        differs = [
-            name
-            for name in PLACEMENT_FIELDS
-            if getattr(annotation, name) != getattr(placement, name)
-        ]
-        if not differs:
-            continue
-        delta = placement.start - annotation.start
-        if set(differs) <= {"start", "end", "status"} and placement.end - annotation.end == delta:
-            status = placement.status if "status" in differs else None
-            grouped.setdefault((delta, status), []).append(annotation)
-        else:
-            rewritten.append(annotation)
-            fields.update(differs)
-        for name in differs:
-            setattr(annotation, name, getattr(placement, name))
-    for (delta, status), group in grouped.items():
-        values = {"status": status} if status else {}
-        if delta:
-            values |= {"start": models.F("start") + delta, "end": models.F("end") + delta}
-        for i in range(0, len(group), ID_BATCH):
-            ids = [annotation.pk for annotation in group[i : i + ID_BATCH]]
-            Annotation.objects.filter(pk__in=ids).update(**values)
-    if rewritten:
-        Annotation.objects.bulk_update(rewritten, sorted(fields), batch_size=500)
-    changed = [annotation for group in grouped.values() for annotation in group] + rewritten
-    if changed:
-        Annotation.history.bulk_history_create(
-            changed,
-            batch_size=500,
-            update=True,
-            default_user=changed_by,
-            default_change_reason=reason or "Re-anchored: the article's text changed",
-        )
-    report.written = len(changed)
-    return report
-
-
-def reanchor_restored(annotation: Annotation, article, deleted_at) -> str:
-    """Place an annotation coming back from its history on its article's current body.
-
-    It was last placed on the body as it read when it was deleted: the body the first revision
-    after that moment kept, or the current body if there has been none. Sets the annotation's
-    place, context and status (unsaved) and returns the outcome: "kept", "moved", "fuzzy" or
-    "orphaned". One query.
-    """
-    later = article.revisions.filter(created__gt=deleted_at).order_by("created", "pk").first()
-    old_body = later.body if later else article.body
-    placement = reanchor(Anchor.of(annotation), old_body, article.body)
-    for name in PLACEMENT_FIELDS:
-        setattr(annotation, name, getattr(placement, name))
-    return placement.outcome
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)

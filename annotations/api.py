@@ -45,11 +45,11 @@ from .access import (
     get_article_to_annotate,
 )
 from .export import streamed_download
-from .models import (
-    Annotation,
+from .models import Annotation, ApiToken
+from .services import (
     AnnotationError,
-    ApiToken,
     create_annotation,
+    delete_annotation,
     reselect_annotation,
     update_annotation,
 )
@@ -734,8 +734,7 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
 )
 def remove(request, annotation_id: int):
     annotation = find_annotation_to_delete(request.auth, annotation_id)
-    with transaction.atomic():
-        annotation.delete()
+    delete_annotation(annotation)
     return Status(204, None)
 
 

@@ -8,29 +8,13 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Max
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from newsroom.models import Article
-
-
-class AnnotationError(Exception):
-    """Input an editor or a client sent that we refuse, with the reason in plain words.
-
-    `status` is the HTTP status the API answers with (400 bad input, 409 conflict with the
-    article's current text).
-    """
-
-    def __init__(self, message: str, *, status: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
-
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour like #1d4ed8.")
 
@@ -122,117 +106,6 @@ class Annotation(models.Model):
         return f"{self.tag}: {self.quote[:60]}"
 
 
-def context_around(body: str, start: int, end: int) -> tuple[str, str]:
-    """The prefix and suffix stored with a quote, for re-anchoring (SPEC §3)."""
-    n = settings.ANNOTATION_CONTEXT_LENGTH
-    return body[max(0, start - n) : start], body[end : end + n]
-
-
-def check_note(note: str) -> str:
-    limit = settings.ANNOTATION_NOTE_MAX_LENGTH
-    if len(note) > limit:
-        raise AnnotationError(
-            f"The note is {len(note):,} characters long; the limit is {limit:,}.", field="note"
-        )
-    return note
-
-
-def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]:
-    """Refuse a selection that is empty, out of range, or whose quote differs from the body."""
-    try:
-        start, end = int(start), int(end)
-    except (TypeError, ValueError):
-        raise AnnotationError("The selection's start and end must be whole numbers.") from None
-    if start < 0 or end > len(article.body):
-        raise AnnotationError(
-            f"The selection {start}–{end} lies outside the article (0–{len(article.body)})."
-        )
-    if start >= end:
-        raise AnnotationError("The selection is empty: select some text first.")
-    if not quote or not quote.strip():
-        raise AnnotationError("The selection holds only white space: select some words.")
-    if article.body[start:end] != quote:
-        raise AnnotationError(
-            "The selected text no longer matches the article (it may have changed since you "
-            "opened it). Reload the page and select the passage again.",
-            status=409,
-        )
-    return start, end
-
-
-@transaction.atomic
-def create_annotation(
-    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author
-) -> Annotation:
-    """Create an annotation after checking the selection against the article's current body.
-
-    The article row is locked (PostgreSQL) so a concurrent re-import cannot change the body
-    between the check and the insert.
-    """
-    article = Article.objects.select_for_update().get(pk=article.pk)
-    start, end = check_selection(article, start, end, quote)
-    prefix, suffix = context_around(article.body, start, end)
-    return Annotation.objects.create(
-        article=article,
-        tag=tag,
-        start=start,
-        end=end,
-        quote=quote,
-        prefix=prefix,
-        suffix=suffix,
-        note=check_note(note),
-        author=author,
-    )
-
-
-def lock_for_change(annotation: Annotation) -> None:
-    """Lock the annotation's article, then the annotation, and reload it (call in a transaction).
-
-    Another editor, a re-import or a second tab may have moved or deleted the annotation since
-    it was read: the change then applies to what is stored now, and a deleted annotation is
-    refused instead of being written back. The article comes first, in the same order as
-    re-anchoring takes its locks, so the two cannot deadlock.
-    """
-    list(Article.objects.select_for_update().filter(pk=annotation.article_id).values("pk"))
-    try:
-        annotation.refresh_from_db(from_queryset=Annotation.objects.select_for_update())
-    except Annotation.DoesNotExist:
-        raise AnnotationError(
-            "This annotation has been deleted meanwhile (in another tab or by someone else). "
-            "Reload the page to see the current annotations.",
-            status=409,
-        ) from None
-
-
-@transaction.atomic
-def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: str | None = None):
-    """Change an annotation's tag and/or note; only the given fields are written."""
-    lock_for_change(annotation)
-    fields = []
-    if tag is not None and tag.pk != annotation.tag_id:
-        annotation.tag = tag
-        fields.append("tag")
-    if note is not None and note != annotation.note:
-        annotation.note = check_note(note)
-        fields.append("note")
-    if fields:
-        annotation.save(update_fields=[*fields, "modified"])
-    return annotation
-
-
-@transaction.atomic
-def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> Annotation:
-    """Put an annotation on a new passage (accepting a fuzzy match or re-attaching an orphan)."""
-    lock_for_change(annotation)
-    article = Article.objects.get(pk=annotation.article_id)
-    start, end = check_selection(article, start, end, quote)
-    annotation.start, annotation.end, annotation.quote = start, end, quote
-    annotation.prefix, annotation.suffix = context_around(article.body, start, end)
-    annotation.status = AnchorStatus.ANCHORED
-    annotation.save()
-    return annotation
-
-
 def deleted_annotation_records():
     """The last history record ("-") of every annotation that is deleted now, newest first.
 
@@ -253,49 +126,6 @@ def deleted_annotation_records():
         .defer("article__body")
         .order_by("-history_date", "-history_id")
     )
-
-
-@transaction.atomic
-def restore_deleted_annotation(record) -> tuple[Annotation, str]:
-    """Bring back a deleted annotation from its last history record, with its original id.
-
-    If the article's text changed after the delete, the annotation is re-anchored as it would
-    have been had it stayed. Returns the annotation and what became of its place: "kept",
-    "moved", "fuzzy" (awaits review) or "orphaned". Refuses (AnnotationError) when the
-    annotation exists again or its article or tag is gone.
-    """
-    from annotations.anchoring import reanchor_restored  # anchoring builds on these models
-
-    # The article's lock first: two Undo clicks at once then restore once and refuse once.
-    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
-    if Annotation.objects.filter(pk=record.id).exists():
-        raise AnnotationError("This annotation has already been restored.", status=409)
-    if article is None:
-        raise AnnotationError(
-            "This annotation cannot be restored: its article has been deleted.", status=409
-        )
-    if not Tag.objects.filter(pk=record.tag_id).exists():
-        raise AnnotationError(
-            "This annotation cannot be restored: its tag has been deleted. "
-            "Add the tag again first.",
-            status=409,
-        )
-    annotation: Annotation = record.instance
-    if (
-        annotation.author_id
-        and not get_user_model().objects.filter(pk=annotation.author_id).exists()
-    ):
-        annotation.author_id = None
-    outcome = reanchor_restored(annotation, article, record.history_date)
-    annotation._change_reason = "Restored"
-    annotation.save(force_insert=True)
-    # auto_now_add stamped the restore time on `created`, in the row and in the history record
-    # just written; the annotation was made when it was made.
-    Annotation.objects.filter(pk=annotation.pk).update(created=record.created)
-    restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
-    restored.created = annotation.created = record.created
-    restored.save(update_fields=["created"])
-    return annotation, outcome
 
 
 class ApiToken(models.Model):

@@ -1,10 +1,8 @@
 from django.urls import path
 
-from newsroom import views as newsroom_views
-
 from . import api, export, views
 
-urlpatterns: list = [
+urlpatterns = [
     path("export/annotations.csv", export.export_csv_all, name="export_csv_all"),
     path(
         "articles/<str:source_id>/export.csv",
@@ -20,7 +18,6 @@ urlpatterns: list = [
         name="export_jsonld_article",
     ),
     # The pages and the annotating endpoints (views.py); every change is a POST.
-    path("", newsroom_views.article_list, name="article_list"),
     path("articles/<str:source_id>/", views.article_detail, name="article_detail"),
     path(
         "articles/<str:source_id>/annotations/",
@@ -32,6 +29,4 @@ urlpatterns: list = [
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="annotation_delete"),
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="annotation_restore"),
     path("annotations/<int:pk>/reselect/", views.annotation_reselect, name="annotation_reselect"),
-    # Each area adds its routes here: pages and annotating (views.py), exports (export.py),
-    # the JSON API (api.py).
 ]

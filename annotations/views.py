@@ -31,12 +31,11 @@ from .access import (
     get_article_to_annotate,
 )
 from .highlighting import highlights_for, render_blocks, tag_css
-from .models import (
-    AnchorStatus,
-    Annotation,
+from .models import AnchorStatus, Annotation, Tag
+from .services import (
     AnnotationError,
-    Tag,
     create_annotation,
+    delete_annotation,
     reselect_annotation,
     restore_deleted_annotation,
     update_annotation,
@@ -159,7 +158,7 @@ def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     annotation = get_annotation_to_delete(request.user, pk)
     article, quote = annotation.article, annotation.quote
-    annotation.delete()  # simple-history keeps the row ("-" record): Undo restores from it
+    delete_annotation(annotation)  # history keeps the row: Undo restores from it
     notice = f"Deleted the {annotation.tag.label.lower()} on “{_short(quote)}”."
     return _changed(request, article, notice=notice, remove=pk, undo_id=pk)
 

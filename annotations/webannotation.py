@@ -21,7 +21,8 @@ from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import Annotation, AnnotationError, Tag
+from .models import Annotation, Tag
+from .services import AnnotationError
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.

@@ -17,6 +17,8 @@ import tracemalloc
 import warnings
 from pathlib import Path
 
+from annotations.services import create_article
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -29,7 +31,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
         django.setup()
@@ -45,9 +47,10 @@ def run(rows: int, article_count: int) -> None:
     from django.db import connection
     from django.test import Client
 
+    from annotations.anchoring import context_around
     from annotations.export import csv_chunks
-    from annotations.models import Annotation, Tag, context_around
-    from newsroom.models import Article, BlockKind, BlockText
+    from annotations.models import Annotation, Tag
+    from newsroom.models import BlockKind, BlockText
 
     # No collectstatic for a benchmark: whitenoise's note about the missing folder is noise.
     warnings.filterwarnings("ignore", message="No directory at")
@@ -63,7 +66,7 @@ def run(rows: int, article_count: int) -> None:
     ) * 8
     blocks = [BlockText(BlockKind.PARAGRAPH, text), BlockText(BlockKind.HEADING, "What Next")]
     articles = [
-        Article.create_with_blocks(
+        create_article(
             source_id=f"bench_{i:04d}",
             date=datetime.date(2025, 1, 1) + datetime.timedelta(days=i),
             title=f"Bench article {i}: budget, roads and “figures”",

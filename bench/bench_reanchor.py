@@ -1,5 +1,5 @@
 """Re-anchoring benchmark (issue 4): 2,000 annotations on a 60-paragraph article, a paragraph
-inserted near the top, timed through `Article.replace_content` (revision, blocks, re-anchoring
+inserted near the top, timed through `replace_article_text` (revision, blocks, re-anchoring
 and the bulk update of the annotations with their history rows, in one transaction).
 
 Run from the project folder:
@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from annotations.services import create_article, replace_article_text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,7 +70,7 @@ def main() -> None:
 
 
 def run(args) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -85,14 +87,14 @@ def run(args) -> None:
 def measure(args) -> None:
     from django.db import connection, transaction
 
-    from annotations.anchoring import Anchor, BodyDiff, reanchor
-    from annotations.models import Annotation, Tag, context_around
+    from annotations.anchoring import Anchor, BodyDiff, context_around, reanchor
+    from annotations.models import Annotation, Tag
     from newsroom.models import Article, BlockKind, BlockText
 
     rng = random.Random(20250808)
     blocks = [BlockText(BlockKind.PARAGRAPH, paragraph(rng)) for _ in range(args.paragraphs)]
     source_id = f"bench-{rng.randrange(10**9)}"
-    article = Article.create_with_blocks(
+    article = create_article(
         source_id=source_id, date="2025-08-08", title="Benchmark article", blocks=blocks
     )
     body = article.body
@@ -146,8 +148,8 @@ def measure(args) -> None:
             try:
                 with transaction.atomic():
                     started = time.perf_counter()
-                    revision = article.replace_content(
-                        date=article.date, title=article.title, blocks=new_blocks
+                    revision = replace_article_text(
+                        article, date=article.date, title=article.title, blocks=new_blocks
                     )
                     timings.append(time.perf_counter() - started)
                     report = revision.anchoring_report

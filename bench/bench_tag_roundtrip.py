@@ -20,6 +20,8 @@ import time
 import warnings
 from pathlib import Path
 
+from annotations.services import create_article
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -40,7 +42,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tag-") as folder:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/bench.sqlite3"
         os.environ["DJANGO_STATIC_MANIFEST"] = "0"  # no collectstatic for a benchmark
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 
         django.setup()
@@ -58,8 +60,9 @@ def run(counts: list[int], runs: int, paragraphs: int) -> None:
     from django.urls import reverse
 
     from annotations.access import ensure_editors_group
-    from annotations.models import Annotation, Tag, context_around
-    from newsroom.models import Article, BlockKind, BlockText
+    from annotations.anchoring import context_around
+    from annotations.models import Annotation, Tag
+    from newsroom.models import BlockKind, BlockText
 
     warnings.filterwarnings("ignore", message="No directory at")
     settings.ALLOWED_HOSTS = ["testserver"]
@@ -84,7 +87,7 @@ def run(counts: list[int], runs: int, paragraphs: int) -> None:
         f"{'page load median':>16}"
     )
     for count in counts:
-        article = Article.create_with_blocks(
+        article = create_article(
             source_id=f"bench-{count}",
             date=datetime.date(2025, 8, 8),
             title="Council budget row",

@@ -3,7 +3,7 @@
 An article's text is edited as one text area in the seed format (blocks separated by a blank
 line, classified as the importer does), not as an inline form per block: a 60-paragraph article
 would post several hundred fields, past `DATA_UPLOAD_MAX_NUMBER_FIELDS`, and one text area is
-how editors think of an article anyway. Saving goes through `Article.replace_content`, so an
+how editors think of an article anyway. Saving goes through `replace_article_text`, so an
 admin edit keeps the old body as a revision and re-anchors the annotations in the same
 transaction as the change, like a re-import. Each revision opens as a word-level diff.
 """
@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from annotations.anchoring import AnchoringReport
 from annotations.models import AnchorStatus, Annotation
+from annotations.services import replace_article_text, save_new_article
 
 from .importer import ImportRejected, check_no_control_characters, classify_block, split_blocks
 from .models import Article, ArticleRevision, BlockText, RevisionOrigin, body_diff
@@ -216,14 +217,15 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj: Article, form, change) -> None:
         """Save the article with its text: a new one as it is; a changed one through
-        `Article.replace_content` (a revision, the blocks, re-anchoring), reporting what
+        `replace_article_text` (a revision, the blocks, re-anchoring), reporting what
         happened to the annotations. The admin wraps this in the request's transaction."""
         blocks = form.cleaned_data["text"]
         obj._history_user = request.user
         if not change:
-            obj.save_new(blocks)
+            save_new_article(obj, blocks)
             return
-        revision = obj.replace_content(
+        revision = replace_article_text(
+            obj,
             date=obj.date,
             title=obj.title,
             blocks=blocks,

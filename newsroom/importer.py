@@ -26,6 +26,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError
 
+from annotations.services import create_article, replace_article_text
+
 from .models import Article, BlockKind, BlockText, RevisionOrigin
 
 SUFFIX = ".txt"
@@ -490,7 +492,7 @@ def import_article(parsed: ParsedArticle) -> FileResult:
     """Create or update the article of `parsed`, in one transaction.
 
     Unchanged (same content hash as the last import): one query, no write. Changed: the
-    article is updated through `Article.replace_content`, which keeps the old body as a
+    article is updated through `replace_article_text`, which keeps the old body as a
     revision and re-anchors the annotations; their counts come back in `anchoring`. Edits
     made in the admin since the last import are kept until the file itself changes.
     """
@@ -498,7 +500,7 @@ def import_article(parsed: ParsedArticle) -> FileResult:
     if article is None:
         try:
             # Its own transaction (article, history row and blocks, or nothing).
-            Article.create_with_blocks(
+            create_article(
                 source_id=parsed.source_id,
                 date=parsed.date,
                 title=parsed.title,
@@ -513,7 +515,8 @@ def import_article(parsed: ParsedArticle) -> FileResult:
         return FileResult(parsed.source_id, Outcome.IMPORTED)
     if article.content_hash == parsed.content_hash:
         return FileResult(parsed.source_id, Outcome.UNCHANGED)
-    revision = article.replace_content(
+    revision = replace_article_text(
+        article,
         date=parsed.date,
         title=parsed.title,
         blocks=parsed.blocks,

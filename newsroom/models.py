@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -88,96 +88,6 @@ class Article(models.Model):
         for block in self.blocks.all() if blocks is None else blocks:
             yield block, start
             start += len(block.text) + len(BLOCK_SEPARATOR)
-
-    @transaction.atomic
-    def replace_content(
-        self,
-        *,
-        date,
-        title: str,
-        blocks: Sequence[BlockText],
-        content_hash: str = "",
-        changed_by=None,
-        origin: str = "import",
-    ) -> "ArticleRevision | None":
-        """Store new text for a saved article; keep the old body as a revision and re-anchor.
-
-        Returns the revision written when the body changed (its `anchoring_report` says what
-        happened to the annotations), or None when only the title, date, hash or the kinds of
-        blocks changed. Runs in one transaction with the article row locked, so an annotation
-        created meanwhile cannot slip in against the old body; if re-anchoring fails, nothing
-        of the change is kept. Raises ValueError for an article without text.
-        """
-        from annotations.anchoring import reanchor_article
-
-        check_blocks(blocks)
-        locked = Article.objects.select_for_update().get(pk=self.pk)
-        old_body = locked.body
-        new_body = body_from_blocks(blocks)
-        content_hash = content_hash or locked.content_hash
-        blocks_changed = [BlockText(str(b.kind), b.text) for b in blocks] != [
-            BlockText(b.kind, b.text) for b in locked.blocks.all()
-        ]
-        self.date, self.title, self.content_hash = date, title, content_hash
-        if not blocks_changed and (locked.date, locked.title, locked.content_hash) == (
-            date,
-            title,
-            content_hash,
-        ):
-            return None  # nothing to write, not even a history record
-        revision = None
-        if blocks_changed:
-            self.blocks.all().delete()
-            Block.objects.bulk_create(
-                Block(article=self, position=i, kind=b.kind, text=b.text)
-                for i, b in enumerate(blocks)
-            )
-        self.body = new_body
-        if new_body != old_body:
-            revision = ArticleRevision.objects.create(
-                article=self,
-                title=locked.title,
-                date=locked.date,
-                body=old_body,
-                changed_by=changed_by,
-                origin=origin,
-                summary=revision_summary(old_body, new_body),
-            )
-            report = reanchor_article(
-                self,
-                old_body,
-                changed_by=changed_by,
-                reason=f"Re-anchored: the article's text changed ({origin})",
-            )
-            revision.anchoring_report = report.as_dict()
-            revision.save(update_fields=["anchoring_report"])
-        self.save()
-        return revision
-
-    @classmethod
-    def create_with_blocks(
-        cls,
-        *,
-        source_id: str,
-        date,
-        title: str,
-        blocks: Sequence[BlockText],
-        content_hash: str = "",
-    ) -> "Article":
-        article = cls(source_id=source_id, date=date, title=title, content_hash=content_hash)
-        article.save_new(blocks)
-        return article
-
-    @transaction.atomic
-    def save_new(self, blocks: Sequence[BlockText]) -> None:
-        """Save a new article with its first text (no revision: there was no text before).
-        Raises ValueError for an article without text."""
-        check_blocks(blocks)
-        self.body = body_from_blocks(blocks)
-        self.save(force_insert=True)
-        Block.objects.bulk_create(
-            Block(article=self, position=i, kind=b.kind, text=b.text) for i, b in enumerate(blocks)
-        )
 
 
 class Block(models.Model):

@@ -4,7 +4,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from annotations.access import ensure_editors_group
-from annotations.models import Annotation, Tag, context_around
+from annotations.anchoring import context_around
+from annotations.models import Annotation, Tag
+from annotations.services import create_article
 from newsroom.models import Article, BlockKind, BlockText
 
 User = get_user_model()
@@ -86,7 +88,7 @@ class ArticleFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, blocks=SAMPLE_BLOCKS, **kwargs):
-        return model_class.create_with_blocks(blocks=blocks, **kwargs)
+        return create_article(blocks=blocks, **kwargs)
 
 
 class AnnotationFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,5 @@
 """Re-anchoring when an article's text changes (SPEC §4, issue 4): newsroom edits through
-`Article.replace_content`, the matcher on the vendored Hypothesis / dom-anchor-text-quote /
+`replace_article_text`, the matcher on the vendored Hypothesis / dom-anchor-text-quote /
 approx-string-match cases, the diff that carries offsets, and the writes it costs."""
 
 import json
@@ -11,17 +11,18 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from annotations import anchoring
+from annotations import anchoring, services
 from annotations.anchoring import (
     Anchor,
     BodyDiff,
     approximate_matches,
+    context_around,
     find_candidates,
     locate,
     reanchor,
-    reanchor_article,
 )
-from annotations.models import AnchorStatus, Annotation, context_around
+from annotations.models import AnchorStatus, Annotation
+from annotations.services import reanchor_article, replace_article_text
 from newsroom.models import Article, ArticleRevision, BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory
@@ -41,7 +42,9 @@ AT_32 = "The council said 32% of the budget went to roads last year."
 
 def edit(article: Article, blocks, **kwargs) -> ArticleRevision | None:
     article.refresh_from_db()
-    return article.replace_content(date=article.date, title=article.title, blocks=blocks, **kwargs)
+    return replace_article_text(
+        article, date=article.date, title=article.title, blocks=blocks, **kwargs
+    )
 
 
 def replaced(blocks, index: int, text: str) -> list[BlockText]:
@@ -347,7 +350,7 @@ class TestNewsroomEdits:
         def broken(*args, **kwargs):
             raise RuntimeError("re-anchoring failed")
 
-        monkeypatch.setattr(anchoring, "reanchor_article", broken)
+        monkeypatch.setattr(services, "reanchor_article", broken)
         with pytest.raises(RuntimeError):
             edit(council, [BlockText(H, "Budget"), *COUNCIL])
 

@@ -2,7 +2,7 @@
 sequences of edits, what SPEC §3 and §4 promise always holds.
 
 Most properties test the pure functions (`reanchor`, `locate`, the edit-distance scan) without
-the database; one walks edit sequences through `Article.replace_content` and the database.
+the database; one walks edit sequences through `replace_article_text` and the database.
 """
 
 import os
@@ -17,12 +17,14 @@ from annotations.anchoring import (
     Anchor,
     BodyDiff,
     _edit_scores,
+    context_around,
     locate,
     max_errors,
     reanchor,
 )
-from annotations.models import AnchorStatus, Annotation, context_around
-from newsroom.models import BLOCK_SEPARATOR, Article, BlockKind, BlockText, body_from_blocks
+from annotations.models import AnchorStatus, Annotation
+from annotations.services import create_article, replace_article_text
+from newsroom.models import BLOCK_SEPARATOR, BlockKind, BlockText, body_from_blocks
 
 from .factories import tag
 
@@ -214,7 +216,7 @@ def test_it_keeps_annotations_in_paragraphs_an_edit_did_not_touch(data, blocks):
 @WITH_DB
 @given(st.data(), articles)
 def test_it_never_deletes_and_never_misplaces_an_annotation_in_the_database(data, blocks):
-    article = Article.create_with_blocks(
+    article = create_article(
         source_id=f"prop-{uuid.uuid4().hex}",
         date="2025-08-08",
         title="Property",
@@ -239,7 +241,8 @@ def test_it_never_deletes_and_never_misplaces_an_annotation_in_the_database(data
     for _ in range(data.draw(st.integers(1, 3))):
         blocks = data.draw(edited(blocks))
         article.refresh_from_db()
-        revision = article.replace_content(
+        revision = replace_article_text(
+            article,
             date=article.date,
             title=article.title,
             blocks=[BlockText(BlockKind.PARAGRAPH, text) for text in blocks],
@@ -259,7 +262,8 @@ def test_it_never_deletes_and_never_misplaces_an_annotation_in_the_database(data
     # Saving the same text again changes nothing.
     before = list(Annotation.objects.filter(article=article).order_by("pk").values())
     assert (
-        article.replace_content(
+        replace_article_text(
+            article,
             date=article.date,
             title=article.title,
             blocks=[BlockText(BlockKind.PARAGRAPH, text) for text in blocks],

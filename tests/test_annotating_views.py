@@ -10,10 +10,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from annotations.models import (
-    AnchorStatus,
-    Annotation,
+from annotations.models import AnchorStatus, Annotation
+from annotations.services import (
     AnnotationError,
+    replace_article_text,
     reselect_annotation,
     update_annotation,
 )
@@ -393,7 +393,8 @@ def test_it_restores_as_orphaned_when_the_text_changed_meanwhile(client, editor,
     client.force_login(editor)
     client.post(delete_url(mine))
     article = mine.article
-    article.replace_content(
+    replace_article_text(
+        article,
         date=article.date,
         title=article.title,
         blocks=[BlockText(BlockKind.PARAGRAPH, "The council said 40% of the money went to roads.")],
@@ -424,7 +425,7 @@ def test_it_re_anchors_a_restored_annotation_when_the_text_changed_meanwhile(
         blocks.insert(0, BlockText(BlockKind.PARAGRAPH, "Correction: the vote was on Monday."))
     else:
         blocks[0] = BlockText(BlockKind.PARAGRAPH, first_paragraph)
-    article.replace_content(date=article.date, title=article.title, blocks=blocks)
+    replace_article_text(article, date=article.date, title=article.title, blocks=blocks)
     article.refresh_from_db()
 
     response = client.post(restore_url(mine.pk), **HTMX)

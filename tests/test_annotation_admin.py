@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from annotations.admin import colour_swatch
 from annotations.models import AnchorStatus, Annotation, Tag
+from annotations.services import replace_article_text
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFactory
@@ -430,7 +431,8 @@ class TestHistoryAndRestore:
     ):
         annotation = AnnotationFactory(article=article, quote="The council said")
         self.delete_in_admin(admin_client, annotation)
-        article.replace_content(
+        replace_article_text(
+            article,
             date=article.date,
             title=article.title,
             blocks=[BlockText(BlockKind.PARAGRAPH, "A wholly different text now.")],
@@ -448,7 +450,7 @@ class TestHistoryAndRestore:
         self.delete_in_admin(admin_client, annotation)
         blocks = [BlockText(b.kind, b.text) for b in article.blocks.all()]
         blocks.insert(0, BlockText(BlockKind.PARAGRAPH, "Update: the vote is on Monday."))
-        article.replace_content(date=article.date, title=article.title, blocks=blocks)
+        replace_article_text(article, date=article.date, title=article.title, blocks=blocks)
         record = Annotation.history.get(id=annotation.pk, history_type="-")
         response = admin_client.post(f"{RECOVER_URL}{record.history_id}/", follow=True)
         restored = Annotation.objects.get(pk=annotation.pk)

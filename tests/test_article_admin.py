@@ -8,8 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotations import anchoring
+from annotations import services
 from annotations.models import AnchorStatus, Annotation
+from annotations.services import replace_article_text
 from newsroom.models import Article, ArticleRevision, BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, UserFactory
@@ -71,8 +72,8 @@ class TestWhoMayUseIt:
     def test_it_sends_everyone_but_staff_to_the_admin_login(self, client, story, who, request):
         if who:
             client.force_login(request.getfixturevalue(who))
-        revision = story.replace_content(
-            date=story.date, title=story.title, blocks=[*BLOCKS, BlockText(P, "More.")]
+        revision = replace_article_text(
+            story, date=story.date, title=story.title, blocks=[*BLOCKS, BlockText(P, "More.")]
         )
         for url in (CHANGELIST, change_url(story), revision_url(revision)):
             response = client.get(url)
@@ -85,8 +86,8 @@ class TestWhoMayUseIt:
     def test_it_refuses_staff_without_the_view_permission(self, client, story):
         clerk = UserFactory(username="clerk", is_staff=True)
         client.force_login(clerk)
-        revision = story.replace_content(
-            date=story.date, title=story.title, blocks=[*BLOCKS, BlockText(P, "More.")]
+        revision = replace_article_text(
+            story, date=story.date, title=story.title, blocks=[*BLOCKS, BlockText(P, "More.")]
         )
         assert client.get(CHANGELIST).status_code == 403
         assert client.get(revision_url(revision)).status_code == 403
@@ -128,7 +129,7 @@ class TestChangelist:
 
     def test_it_filters_edited_articles_and_drills_down_by_date(self, staff_client, story):
         ArticleFactory(source_id="old", date=datetime.date(2024, 1, 5))
-        story.replace_content(date=story.date, title=story.title, blocks=BLOCKS[:2])
+        replace_article_text(story, date=story.date, title=story.title, blocks=BLOCKS[:2])
         edited = staff_client.get(CHANGELIST, {"edited": "yes"}).context["cl"].result_list
         assert [a.source_id for a in edited] == ["council"]
         in_2024 = staff_client.get(CHANGELIST, {"date__year": "2024"}).context["cl"].result_list
@@ -149,7 +150,7 @@ class TestChangelist:
 
 class TestEditingText:
     def test_it_shows_the_text_blocks_and_revisions_on_the_change_page(self, staff_client, story):
-        story.replace_content(date=story.date, title=story.title, blocks=BLOCKS[:3])
+        replace_article_text(story, date=story.date, title=story.title, blocks=BLOCKS[:3])
         html = staff_client.get(change_url(story)).content.decode()
         assert "What the Mayor Said" in html
         assert '<textarea name="text"' in html
@@ -161,7 +162,8 @@ class TestEditingText:
         self, staff_client, story, django_assert_max_num_queries
     ):
         for n in range(8):
-            story.replace_content(
+            replace_article_text(
+                story,
                 date=story.date,
                 title=story.title,
                 blocks=[*BLOCKS, BlockText(P, f"<script>alert({n})</script> edition {n}.")],
@@ -312,7 +314,7 @@ class TestEditingText:
         def broken(*args, **kwargs):
             raise RuntimeError("re-anchoring failed")
 
-        monkeypatch.setattr(anchoring, "reanchor_article", broken)
+        monkeypatch.setattr(services, "reanchor_article", broken)
         client.force_login(staff)
         with pytest.raises(RuntimeError):
             client.post(
@@ -366,8 +368,11 @@ class TestRevisionDiff:
         paragraphs = [f"Paragraph number {n} says something." for n in range(10)]
         article = ArticleFactory(blocks=[BlockText(P, text) for text in paragraphs])
         edited = [*paragraphs[:9], "Paragraph number 9 says something else."]
-        revision = article.replace_content(
-            date=article.date, title=article.title, blocks=[BlockText(P, t) for t in edited]
+        revision = replace_article_text(
+            article,
+            date=article.date,
+            title=article.title,
+            blocks=[BlockText(P, t) for t in edited],
         )
         html = staff_client.get(revision_url(revision)).content.decode()
         assert "… 8 unchanged paragraphs …" in html
@@ -376,8 +381,8 @@ class TestRevisionDiff:
 
     def test_it_answers_404_for_another_articles_revision(self, staff_client, story):
         other = ArticleFactory(source_id="other")
-        revision = other.replace_content(
-            date=other.date, title=other.title, blocks=[BlockText(P, "Changed.")]
+        revision = replace_article_text(
+            other, date=other.date, title=other.title, blocks=[BlockText(P, "Changed.")]
         )
         url = reverse("admin:newsroom_article_revision", args=[story.pk, revision.pk])
         assert staff_client.get(url).status_code == 404

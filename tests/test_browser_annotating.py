@@ -16,6 +16,7 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from annotations.models import AnchorStatus, Annotation
+from annotations.services import replace_article_text
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, UserFactory, tag
@@ -407,7 +408,8 @@ def test_it_shows_a_stale_quote_as_an_error_and_stays_usable(
     sign_in(page, live_server, author)
     open_article(page, live_server, story)
     # Someone corrects the article while the page is open.
-    story.replace_content(
+    replace_article_text(
+        story,
         date=story.date,
         title=story.title,
         blocks=[

@@ -19,14 +19,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections
 
-from annotations.models import (
-    AnchorStatus,
-    Annotation,
-    AnnotationError,
-    ApiToken,
-    deleted_annotation_records,
-    restore_deleted_annotation,
-)
+from annotations.models import AnchorStatus, Annotation, ApiToken, deleted_annotation_records
+from annotations.services import AnnotationError, restore_deleted_annotation
 from newsroom.models import Article, ArticleRevision
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, tag

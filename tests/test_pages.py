@@ -20,6 +20,7 @@ from annotations.highlighting import (
     tag_css,
 )
 from annotations.models import AnchorStatus, Tag
+from annotations.services import replace_article_text
 from newsroom.models import ArticleRevision, BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory
@@ -387,7 +388,7 @@ def test_it_reports_a_real_text_change_and_lists_the_orphan(client, editor, arti
     kept = AnnotationFactory(article=article, tag=claim, quote="30% of the budget", author=editor)
     gone = AnnotationFactory(article=article, tag=claim, quote="The mayor denied it", author=editor)
     blocks = [BlockText(b.kind, b.text) for b in article.blocks.all()][:3]
-    article.replace_content(date=article.date, title=article.title, blocks=blocks)
+    replace_article_text(article, date=article.date, title=article.title, blocks=blocks)
     client.force_login(editor)
     html = page(client, article).content.decode()
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())

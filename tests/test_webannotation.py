@@ -15,7 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from annotations import webannotation as wa
-from annotations.models import AnchorStatus, Annotation, AnnotationError
+from annotations.models import AnchorStatus, Annotation
+from annotations.services import AnnotationError
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFactory

@@ -1,0 +1,374 @@
+"""Every change to annotations and to an article's text, in one place.
+
+Views, the JSON API, both admins and the importer call these functions. They check the data
+(not the permission: that is the caller's access helper, `annotations/access.py`), run in one
+transaction each, and raise `AnnotationError` with a message a person understands.
+docs/architecture.md shows where they sit; docs/anchoring.md explains re-anchoring.
+"""
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+
+from newsroom.models import (
+    Article,
+    ArticleRevision,
+    Block,
+    BlockText,
+    RevisionOrigin,
+    body_from_blocks,
+    check_blocks,
+    revision_summary,
+)
+
+from .anchoring import Anchor, AnchoringReport, BodyDiff, Outcome, context_around, reanchor
+from .models import AnchorStatus, Annotation, Tag
+
+
+class AnnotationError(Exception):
+    """Input an editor or a client sent that we refuse, with the reason in plain words.
+
+    `status` is the HTTP status the API answers with (400 bad input, 409 conflict with the
+    article's current text).
+    """
+
+    def __init__(self, message: str, *, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+# --- Articles ---------------------------------------------------------------------------------
+
+
+def create_article(
+    *, source_id: str, date, title: str, blocks: Sequence[BlockText], content_hash: str = ""
+) -> Article:
+    article = Article(source_id=source_id, date=date, title=title, content_hash=content_hash)
+    save_new_article(article, blocks)
+    return article
+
+
+@transaction.atomic
+def save_new_article(article: Article, blocks: Sequence[BlockText]) -> None:
+    """Save a new article with its first text (no revision: there was no text before).
+    Raises ValueError for an article without text."""
+    check_blocks(blocks)
+    article.body = body_from_blocks(blocks)
+    article.save(force_insert=True)
+    Block.objects.bulk_create(
+        Block(article=article, position=i, kind=b.kind, text=b.text) for i, b in enumerate(blocks)
+    )
+
+
+@transaction.atomic
+def replace_article_text(
+    article: Article,
+    *,
+    date,
+    title: str,
+    blocks: Sequence[BlockText],
+    content_hash: str = "",
+    changed_by=None,
+    origin: str = RevisionOrigin.IMPORT,
+) -> ArticleRevision | None:
+    """Store new text for a saved article; keep the old body as a revision and re-anchor.
+
+    Returns the revision written when the body changed (its `anchoring_report` says what
+    happened to the annotations), or None when only the title, date, hash or the kinds of
+    blocks changed. Runs in one transaction with the article row locked, so an annotation
+    created meanwhile cannot slip in against the old body; if re-anchoring fails, nothing
+    of the change is kept. Raises ValueError for an article without text.
+    """
+    check_blocks(blocks)
+    locked = Article.objects.select_for_update().get(pk=article.pk)
+    old_body = locked.body
+    new_body = body_from_blocks(blocks)
+    content_hash = content_hash or locked.content_hash
+    blocks_changed = [BlockText(str(b.kind), b.text) for b in blocks] != [
+        BlockText(b.kind, b.text) for b in locked.blocks.all()
+    ]
+    article.date, article.title, article.content_hash = date, title, content_hash
+    if not blocks_changed and (locked.date, locked.title, locked.content_hash) == (
+        date,
+        title,
+        content_hash,
+    ):
+        return None  # nothing to write, not even a history record
+    revision = None
+    if blocks_changed:
+        article.blocks.all().delete()
+        Block.objects.bulk_create(
+            Block(article=article, position=i, kind=b.kind, text=b.text)
+            for i, b in enumerate(blocks)
+        )
+    article.body = new_body
+    if new_body != old_body:
+        revision = ArticleRevision.objects.create(
+            article=article,
+            title=locked.title,
+            date=locked.date,
+            body=old_body,
+            changed_by=changed_by,
+            origin=origin,
+            summary=revision_summary(old_body, new_body),
+        )
+        report = reanchor_article(
+            article,
+            old_body,
+            changed_by=changed_by,
+            reason=f"Re-anchored: the article's text changed ({origin})",
+        )
+        revision.anchoring_report = report.as_dict()
+        revision.save(update_fields=["anchoring_report"])
+    article.save()
+    return revision
+
+
+# --- Annotations ------------------------------------------------------------------------------
+
+
+def check_note(note: str) -> str:
+    limit = settings.ANNOTATION_NOTE_MAX_LENGTH
+    if len(note) > limit:
+        raise AnnotationError(
+            f"The note is {len(note):,} characters long; the limit is {limit:,}.", field="note"
+        )
+    return note
+
+
+def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]:
+    """Refuse a selection that is empty, out of range, or whose quote differs from the body."""
+    try:
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):
+        raise AnnotationError("The selection's start and end must be whole numbers.") from None
+    if start < 0 or end > len(article.body):
+        raise AnnotationError(
+            f"The selection {start}–{end} lies outside the article (0–{len(article.body)})."
+        )
+    if start >= end:
+        raise AnnotationError("The selection is empty: select some text first.")
+    if not quote or not quote.strip():
+        raise AnnotationError("The selection holds only white space: select some words.")
+    if article.body[start:end] != quote:
+        raise AnnotationError(
+            "The selected text no longer matches the article (it may have changed since you "
+            "opened it). Reload the page and select the passage again.",
+            status=409,
+        )
+    return start, end
+
+
+@transaction.atomic
+def create_annotation(
+    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author
+) -> Annotation:
+    """Create an annotation after checking the selection against the article's current body.
+
+    The article row is locked (PostgreSQL) so a concurrent re-import cannot change the body
+    between the check and the insert.
+    """
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    start, end = check_selection(article, start, end, quote)
+    prefix, suffix = context_around(article.body, start, end)
+    return Annotation.objects.create(
+        article=article,
+        tag=tag,
+        start=start,
+        end=end,
+        quote=quote,
+        prefix=prefix,
+        suffix=suffix,
+        note=check_note(note),
+        author=author,
+    )
+
+
+def lock_for_change(annotation: Annotation) -> None:
+    """Lock the annotation's article, then the annotation, and reload it (call in a transaction).
+
+    Another editor, a re-import or a second tab may have moved or deleted the annotation since
+    it was read: the change then applies to what is stored now, and a deleted annotation is
+    refused instead of being written back. The article comes first, in the same order as
+    re-anchoring takes its locks, so the two cannot deadlock.
+    """
+    list(Article.objects.select_for_update().filter(pk=annotation.article_id).values("pk"))
+    try:
+        annotation.refresh_from_db(from_queryset=Annotation.objects.select_for_update())
+    except Annotation.DoesNotExist:
+        raise AnnotationError(
+            "This annotation has been deleted meanwhile (in another tab or by someone else). "
+            "Reload the page to see the current annotations.",
+            status=409,
+        ) from None
+
+
+@transaction.atomic
+def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: str | None = None):
+    """Change an annotation's tag and/or note; only the given fields are written."""
+    lock_for_change(annotation)
+    fields = []
+    if tag is not None and tag.pk != annotation.tag_id:
+        annotation.tag = tag
+        fields.append("tag")
+    if note is not None and note != annotation.note:
+        annotation.note = check_note(note)
+        fields.append("note")
+    if fields:
+        annotation.save(update_fields=[*fields, "modified"])
+    return annotation
+
+
+@transaction.atomic
+def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> Annotation:
+    """Put an annotation on a new passage (accepting a fuzzy match or re-attaching an orphan)."""
+    lock_for_change(annotation)
+    article = Article.objects.get(pk=annotation.article_id)
+    start, end = check_selection(article, start, end, quote)
+    annotation.start, annotation.end, annotation.quote = start, end, quote
+    annotation.prefix, annotation.suffix = context_around(article.body, start, end)
+    annotation.status = AnchorStatus.ANCHORED
+    annotation.save()
+    return annotation
+
+
+@transaction.atomic
+def delete_annotation(annotation: Annotation) -> None:
+    """Delete an annotation. Its history keeps the row (a "-" record), so Undo and the admin's
+    recover page can bring it back through `restore_deleted_annotation`."""
+    lock_for_change(annotation)
+    annotation.delete()
+
+
+@transaction.atomic
+def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
+    """Bring back a deleted annotation from its last history record, with its original id.
+
+    If the article's text changed after the delete, the annotation is re-anchored as it would
+    have been had it stayed. Returns the annotation and what became of its place. Refuses
+    (AnnotationError) when the annotation exists again or its article or tag is gone.
+    """
+    # The article's lock first: two Undo clicks at once then restore once and refuse once.
+    article = Article.objects.select_for_update().filter(pk=record.article_id).first()
+    if Annotation.objects.filter(pk=record.id).exists():
+        raise AnnotationError("This annotation has already been restored.", status=409)
+    if article is None:
+        raise AnnotationError(
+            "This annotation cannot be restored: its article has been deleted.", status=409
+        )
+    if not Tag.objects.filter(pk=record.tag_id).exists():
+        raise AnnotationError(
+            "This annotation cannot be restored: its tag has been deleted. "
+            "Add the tag again first.",
+            status=409,
+        )
+    annotation: Annotation = record.instance
+    if (
+        annotation.author_id
+        and not get_user_model().objects.filter(pk=annotation.author_id).exists()
+    ):
+        annotation.author_id = None
+    outcome = reanchor_restored(annotation, article, record.history_date)
+    annotation._change_reason = "Restored"
+    annotation.save(force_insert=True)
+    # auto_now_add stamped the restore time on `created`, in the row and in the history record
+    # just written; the annotation was made when it was made.
+    Annotation.objects.filter(pk=annotation.pk).update(created=record.created)
+    restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
+    restored.created = annotation.created = record.created
+    restored.save(update_fields=["created"])
+    return annotation, outcome
+
+
+# --- Re-anchoring: applying `anchoring.reanchor` to stored annotations -----------------------
+
+
+PLACEMENT_FIELDS = ("start", "end", "status", "prefix", "suffix")
+ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
+
+
+def reanchor_article(
+    article, old_body: str, *, changed_by=None, reason: str = ""
+) -> AnchoringReport:
+    """Re-place every annotation of `article` on its new body (already set on `article`,
+    whether saved yet or not), after its text was `old_body`.
+
+    Call it inside the transaction that changes the body, with the article row locked (as
+    `replace_article_text` does). Annotations are never deleted. Queries: one to read the
+    annotations; when some changed, one UPDATE per kind of simple change (the same shift, the
+    same new status), one bulk update for the rest, and one bulk insert of history records for
+    all of them (by `changed_by`, with `reason`), so each annotation's history shows what
+    re-anchoring did. Batched by 500-900 rows beyond that.
+    """
+    report = AnchoringReport()
+    annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
+    if article.body == old_body:
+        for annotation in annotations:
+            anchored = annotation.status == AnchorStatus.ANCHORED
+            report.count(Outcome.KEPT if anchored else Outcome(annotation.status))
+        return report
+    diff = BodyDiff(old_body, article.body)
+    # Most changes are one of a few kinds: shifted by the same amount (a paragraph inserted
+    # above), or only a new status (orphaned where they were). Each kind is one UPDATE; the
+    # rest (new context, fuzzy places) go through one bulk update.
+    grouped: dict[tuple[int, str | None], list[Annotation]] = {}
+    rewritten, fields = [], set()
+    for annotation in annotations:
+        anchor = Anchor.of(annotation)
+        placement = reanchor(anchor, old_body, article.body, diff)
+        report.count(placement.outcome)
+        differs = [
+            name
+            for name in PLACEMENT_FIELDS
+            if getattr(annotation, name) != getattr(placement, name)
+        ]
+        if not differs:
+            continue
+        delta = placement.start - annotation.start
+        if set(differs) <= {"start", "end", "status"} and placement.end - annotation.end == delta:
+            status = placement.status if "status" in differs else None
+            grouped.setdefault((delta, status), []).append(annotation)
+        else:
+            rewritten.append(annotation)
+            fields.update(differs)
+        for name in differs:
+            setattr(annotation, name, getattr(placement, name))
+    for (delta, status), group in grouped.items():
+        values = {"status": status} if status else {}
+        if delta:
+            values |= {"start": models.F("start") + delta, "end": models.F("end") + delta}
+        for i in range(0, len(group), ID_BATCH):
+            ids = [annotation.pk for annotation in group[i : i + ID_BATCH]]
+            Annotation.objects.filter(pk__in=ids).update(**values)
+    if rewritten:
+        Annotation.objects.bulk_update(rewritten, sorted(fields), batch_size=500)
+    changed = [annotation for group in grouped.values() for annotation in group] + rewritten
+    if changed:
+        Annotation.history.bulk_history_create(
+            changed,
+            batch_size=500,
+            update=True,
+            default_user=changed_by,
+            default_change_reason=reason or "Re-anchored: the article's text changed",
+        )
+    report.written = len(changed)
+    return report
+
+
+def reanchor_restored(annotation: Annotation, article, deleted_at) -> Outcome:
+    """Place an annotation coming back from its history on its article's current body.
+
+    It was last placed on the body as it read when it was deleted: the body the first revision
+    after that moment kept, or the current body if there has been none. Sets the annotation's
+    place, context and status (unsaved) and returns the outcome. One query.
+    """
+    later = article.revisions.filter(created__gt=deleted_at).order_by("created", "pk").first()
+    old_body = later.body if later else article.body
+    placement = reanchor(Anchor.of(annotation), old_body, article.body)
+    for name in PLACEMENT_FIELDS:
+        setattr(annotation, name, getattr(placement, name))
+    return placement.outcome
