@@ -54,6 +54,21 @@ class AnchorStatus(models.TextChoices):
     ORPHANED = "orphaned", "Orphaned"
 
 
+class ReviewState(models.TextChoices):
+    """Where a fact-check of the annotated passage stands (docs/data-model.md)."""
+
+    OPEN = "open", "Open"
+    NEEDS_SOURCE = "needs-source", "Needs a source"
+    VERIFIED = "verified", "Verified"
+    DISPUTED = "disputed", "Disputed"
+    RESOLVED = "resolved", "Resolved"
+
+
+# A verdict on a claim or a figure must say what it rests on.
+VERDICT_STATES = (ReviewState.VERIFIED, ReviewState.DISPUTED)
+TAGS_NEEDING_SOURCES = ("claim", "figure")
+
+
 class AnnotationQuerySet(models.QuerySet):
     def for_article(self, article: Article) -> "AnnotationQuerySet":
         return self.filter(article=article)
@@ -89,6 +104,28 @@ class Annotation(models.Model):
         max_length=10, choices=AnchorStatus.choices, default=AnchorStatus.ANCHORED
     )
 
+    review_state = models.CharField(
+        "review state", max_length=12, choices=ReviewState.choices, default=ReviewState.OPEN
+    )
+    review_source = models.CharField(
+        "review source",
+        max_length=1000,
+        blank=True,
+        help_text="What the verdict rests on: a URL or a citation.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    answers = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_by",
+        help_text="The annotation this one answers (a rebuttal or a figure answering a claim).",
+    )
+
     history = HistoricalRecords()
     objects = AnnotationQuerySet.as_manager()
 
@@ -100,7 +137,10 @@ class Annotation(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(quote=""), name="annotation_quote_set"),
         ]
-        indexes = [models.Index(fields=["article", "start"], name="annotation_article_start")]
+        indexes = [
+            models.Index(fields=["article", "start"], name="annotation_article_start"),
+            models.Index(fields=["review_state"], name="annotation_review_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tag}: {self.quote[:60]}"
@@ -126,6 +166,52 @@ def deleted_annotation_records():
         .defer("article__body")
         .order_by("-history_date", "-history_id")
     )
+
+
+class Reply(models.Model):
+    """A short answer under an annotation, in a thread (a W3C annotation "replying" to it)."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["created", "id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="reply_text_set")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Mention(models.Model):
+    """`@username` in a note or a reply: the colleague finds it under "For you"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="mentions")
+    reply = models.ForeignKey(
+        Reply, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    mentioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    read = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "read"], name="mention_user_read")]
+
+    def __str__(self) -> str:
+        return f"@{self.user} in {self.annotation_id}"
 
 
 class ApiToken(models.Model):
