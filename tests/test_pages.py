@@ -1,25 +1,24 @@
-"""The article list and the article page as HTML (SPEC §6): structure, marks, escaping, queries."""
+"""The article list and the article page as HTML: structure, marks, escaping, queries."""
 
 import datetime
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from annotations.highlighting import (
-    MARK_INK,
-    MAX_STACKED_TINTS,
+    TINT_ALPHA,
     Highlight,
     block_html,
     contrast_ratio,
     ink_on,
     licence_link,
     segments,
-    stacked_tint,
     tag_css,
 )
-from annotations.models import AnchorStatus, Tag
+from annotations.models import DEFAULT_COLOUR, AnchorStatus, Tag
 from annotations.services import replace_article_text
 from newsroom.models import ArticleRevision, BlockKind, BlockText
 
@@ -464,12 +463,31 @@ def test_it_finds_the_licence_url_in_a_photo_credit():
     assert licence_link("Photo: by nobody, all rights reserved") is None
 
 
+APP_CSS = Path(__file__).resolve().parent.parent / "newsroom/static/newsroom/app.css"
+
+
+def page_ink() -> str:
+    """The body text colour the page uses: `--ink` in app.css."""
+    found = re.search(r"--ink:\s*(#[0-9a-fA-F]{6})\s*;", APP_CSS.read_text())
+    assert found, "app.css sets no --ink as #rrggbb"
+    return found.group(1)
+
+
+def stacked_tint(colour: str, layers: int) -> str:
+    """The opaque colour `layers` translucent tints of `colour` make over white."""
+    cover = 1 - (1 - TINT_ALPHA) ** layers
+    channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 + (c - 255) * cover):02x}" for c in channels)
+
+
 @pytest.mark.django_db
 def test_it_keeps_marks_readable_for_every_default_tag_and_any_colour():
+    # app.css stops the tint at the fourth nested mark, so at most three tints stack.
+    assert re.search(r"mark mark mark mark\s*\{\s*background:\s*transparent;", APP_CSS.read_text())
+    ink = page_ink()
     colours = [t.color for t in Tag.objects.all()] + ["#000000", "#ff0000", "#ffff00", "#123456"]
     for colour in colours:
-        worst = stacked_tint(colour, MAX_STACKED_TINTS)
-        assert contrast_ratio(MARK_INK, worst) >= 4.5, colour
+        assert contrast_ratio(ink, stacked_tint(colour, 3)) >= 4.5, colour
         assert contrast_ratio(ink_on(colour), colour) >= 4.5, colour
 
 
@@ -480,7 +498,7 @@ def test_it_writes_no_css_for_unsafe_slugs_or_colours():
     css = tag_css([evil, plain])
     assert "script" not in css and "</style" not in css and "red" not in css
     assert len(css.splitlines()) == 3  # the three rules of the plain tag only
-    assert '[data-tag="plain"]{--tag:#4b5563;' in css
+    assert f'[data-tag="plain"]{{--tag:{DEFAULT_COLOUR};' in css
 
 
 def test_it_links_both_exports_on_the_list_and_the_article_page(client, viewer, article):
