@@ -310,6 +310,19 @@ def test_it_opens_an_entry_for_editing_without_javascript(
     assert client.get(article.get_absolute_url() + "?edit=abc").status_code == 200
 
 
+@pytest.mark.parametrize("value", ["²", "①", "٣", "99999999999999999999999", "-1", " 1"])
+def test_it_shows_the_page_without_a_form_for_an_edit_value_that_is_no_id(
+    client, editor, article, claim, value
+):
+    # str.isdigit() accepts "²" and "①", which int() refuses; int() reads "٣" as 3, but an id
+    # in a URL is ASCII digits. No annotation has the huge number as its id.
+    AnnotationFactory(article=article, tag=claim, quote="30%", author=editor, note="n1")
+    client.force_login(editor)
+    response = client.get(article.get_absolute_url(), {"edit": value})
+    assert response.status_code == 200
+    assert "<textarea" not in response.content.decode()
+
+
 def test_it_styles_tags_from_the_database_in_a_nonced_style_element(client, viewer, article):
     Tag.objects.create(label="Quote", slug="quote", color="#0f766e", shortcut="q", position=9)
     client.force_login(viewer)
