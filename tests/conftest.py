@@ -71,6 +71,13 @@ def staff(db):
 
 
 @pytest.fixture
+def admin_client(client, staff):
+    """A client signed in as staff."""
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def article(db):
     return factories.ArticleFactory(source_id="council_budget", title="Council budget row")
 
@@ -88,3 +95,11 @@ def figure(db):
 @pytest.fixture
 def rebuttal(db):
     return factories.tag("rebuttal")
+
+
+@pytest.fixture
+def mine(article, editor, claim):
+    """An annotation of the editor's, on a passage of the article."""
+    return factories.AnnotationFactory(
+        article=article, tag=claim, quote="30% of the budget", author=editor
+    )
