@@ -6,6 +6,9 @@ from django.conf import settings
 
 from . import factories
 
+# The browser tests' fixtures (tags, author, story, problems).
+pytest_plugins = ["tests.browsing"]
+
 # The test servers speak plain HTTP and serve static files through the finders, not a
 # collectstatic manifest (see settings.STATIC_MANIFEST). Set before any handler is built.
 settings.SECURE_SSL_REDIRECT = False

@@ -1,4 +1,4 @@
-"""The article admin (issue 2 item 6, issue 4): the list, editing an article's text (one
+"""The article admin: the list with its counts and filters, editing an article's text (one
 transaction: revision, blocks, re-anchoring, a message with the counts), the revisions and
 their diff, and who may see any of it."""
 
