@@ -58,25 +58,3 @@ def get_annotation_to_delete(user, annotation_id) -> Annotation:
     if not can_delete(user, annotation):
         raise PermissionDenied("Only the annotation's author or staff may delete it.")
     return annotation
-
-
-EDITOR_PERMISSIONS = [
-    ("annotations", "add_annotation"),
-    ("annotations", "change_annotation"),
-    ("annotations", "delete_annotation"),
-    ("annotations", "view_annotation"),
-    ("annotations", "view_tag"),
-    ("newsroom", "view_article"),
-]
-
-
-def ensure_editors_group():
-    """The "Editors" group with its permissions (a data migration makes it; this repairs it)."""
-    from django.contrib.auth.models import Group, Permission
-
-    group, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
-    for app_label, codename in EDITOR_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return group

@@ -665,17 +665,17 @@ class AnchoringReport:
     orphaned: int = 0
     written: int = field(default=0, compare=False)
 
+    @classmethod
+    def from_dict(cls, counts: dict) -> AnchoringReport:
+        """The report as stored with a revision (`as_dict`); a missing count is 0."""
+        return cls(**{outcome.value: int(counts.get(outcome, 0)) for outcome in Outcome})
+
     def as_dict(self) -> dict[str, int]:
-        return {
-            "kept": self.kept,
-            "moved": self.moved,
-            "fuzzy": self.fuzzy,
-            "orphaned": self.orphaned,
-        }
+        return {outcome.value: getattr(self, outcome.value) for outcome in Outcome}
 
     @property
     def needs_review(self) -> int:
-        return self.fuzzy + self.orphaned
+        return sum(getattr(self, outcome.value) for outcome in Outcome if outcome.needs_review)
 
     def describe(self) -> str:
         """`12 annotations kept, 2 moved, 1 fuzzy awaiting review, 0 orphaned`."""
@@ -686,5 +686,5 @@ class AnchoringReport:
             f"{self.fuzzy} fuzzy awaiting review, {self.orphaned} orphaned"
         )
 
-    def count(self, outcome: Outcome) -> None:
-        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+    def count(self, outcome: Outcome, n: int = 1) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + n)

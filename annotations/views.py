@@ -1,4 +1,4 @@
-"""The article page and the annotating endpoints (SPEC §4, §6, §9, §10).
+"""The article page and the annotating endpoints (docs/architecture.md).
 
 Every change is a POST that asks an access helper first, then makes one call into domain
 code. An htmx request gets the re-rendered article text back, with the side list, the review
@@ -30,6 +30,7 @@ from .access import (
     get_article_for_user,
     get_article_to_annotate,
 )
+from .anchoring import Outcome
 from .highlighting import highlights_for, render_blocks, tag_css
 from .models import AnchorStatus, Annotation, Tag
 from .services import (
@@ -82,7 +83,9 @@ def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     article = get_article_for_user(request.user, source_id)
     # ?edit=<id> opens that entry's form: the Edit link's target when JavaScript is off.
     editing = request.GET.get("edit", "")
-    context = page_context(request, article, editing_id=int(editing) if editing.isdigit() else None)
+    # Only ASCII digits: str.isdigit() also accepts "²" and "①", which int() refuses.
+    editing_id = int(editing) if editing.isascii() and editing.isdigit() else None
+    context = page_context(request, article, editing_id=editing_id)
     return render(request, TEMPLATE, context)
 
 
@@ -165,9 +168,9 @@ def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 # What a restore adds when the article's text changed after the delete.
 RESTORED_NOTICES = {
-    "moved": " The text changed meanwhile; it moved with its words.",
-    "fuzzy": " The text changed meanwhile; it sits on similar words: review it below.",
-    "orphaned": " The text changed meanwhile, so it is listed as orphaned: re-attach it.",
+    Outcome.MOVED: " The text changed meanwhile; it moved with its words.",
+    Outcome.FUZZY: " The text changed meanwhile; it sits on similar words: review it below.",
+    Outcome.ORPHANED: " The text changed meanwhile, so it is listed as orphaned: re-attach it.",
 }
 
 
