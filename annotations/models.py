@@ -123,6 +123,15 @@ class AnnotationQuerySet(models.QuerySet):
     def with_related(self) -> "AnnotationQuerySet":
         return self.select_related("article", "tag", "author")
 
+    def in_reading_order(self) -> "AnnotationQuerySet":
+        """As the passages come in the text; the id keeps equal passages in a stable order."""
+        return self.order_by("start", "end", "id")
+
+    def export_order(self) -> "AnnotationQuerySet":
+        """Newest article first (the source id breaks ties), each in reading order: the CSV
+        and the JSON-LD exports list annotations alike."""
+        return self.order_by("-article__date", "article__source_id", "start", "end", "id")
+
 
 class Annotation(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")

@@ -27,8 +27,8 @@ from .access import (
     can_delete,
     get_annotation_to_change,
     get_annotation_to_delete,
-    get_article_for_user,
     get_article_to_annotate,
+    get_article_to_read,
 )
 from .anchoring import Outcome
 from .highlighting import highlights_for, render_blocks, tag_css
@@ -37,6 +37,7 @@ from .services import (
     AnnotationError,
     create_annotation,
     delete_annotation,
+    find_tag,
     reselect_annotation,
     restore_deleted_annotation,
     update_annotation,
@@ -80,7 +81,7 @@ def explain_refusals(view):
 @login_required
 @require_safe
 def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
-    article = get_article_for_user(request.user, source_id)
+    article = get_article_to_read(source_id)
     # ?edit=<id> opens that entry's form: the Edit link's target when JavaScript is off.
     editing = request.GET.get("edit", "")
     # Only ASCII digits: str.isdigit() also accepts "²" and "①", which int() refuses.
@@ -103,7 +104,7 @@ def annotation_entry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         annotation = get_annotation_to_change(request.user, pk)
     else:
         annotation = get_object_or_404(Annotation.objects.with_related(), pk=pk)
-    article = get_article_for_user(request.user, annotation.article.source_id)
+    article = get_article_to_read(annotation.article.source_id)
     if not request.htmx:
         query = f"?edit={pk}" if editing else ""
         return HttpResponseRedirect(f"{article.get_absolute_url()}{query}#annotation-{pk}")
@@ -125,7 +126,7 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     try:
         annotation = create_annotation(
             article=article,
-            tag=_tag_from(request.POST.get("tag")),
+            tag=find_tag(request.POST.get("tag")),
             start=request.POST.get("start"),
             end=request.POST.get("end"),
             quote=_quote_from(request.POST.get("quote")),
@@ -144,7 +145,7 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
 def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     annotation = get_annotation_to_change(request.user, pk)
     try:
-        tag = _tag_from(request.POST["tag"]) if "tag" in request.POST else None
+        tag = find_tag(request.POST["tag"]) if "tag" in request.POST else None
         note = _note_from(request.POST["note"]) if "note" in request.POST else None
         if tag is None and note is None:
             raise AnnotationError("Nothing to change: send a tag or a note.")
@@ -224,7 +225,9 @@ def annotation_reselect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def page_context(request: HttpRequest, article: Article, **extra) -> dict:
     """Everything the page shows, in a fixed number of queries however many annotations."""
-    annotations = list(Annotation.objects.for_article(article).select_related("tag", "author"))
+    annotations = list(
+        Annotation.objects.for_article(article).in_reading_order().select_related("tag", "author")
+    )
     annotations.sort(key=list_order)
     return {
         **text_context(article),
@@ -359,19 +362,6 @@ def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError)
 
 def _error_fragment(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     return render(request, TEMPLATE + "#error", {"error": message}, status=status)
-
-
-def _tag_from(slug: str | None) -> Tag:
-    if not slug:
-        raise AnnotationError("Choose a tag.", field="tag")
-    tag = Tag.objects.filter(slug=slug).first()
-    if tag is None:
-        known = ", ".join(Tag.objects.values_list("label", flat=True))
-        raise AnnotationError(
-            f"There is no tag “{Truncator(slug).chars(40)}”. Choose one of: {known}.",
-            field="tag",
-        )
-    return tag
 
 
 def _quote_from(quote: str | None) -> str:

@@ -118,7 +118,7 @@ BAD_SELECTIONS = [
     pytest.param(
         {"tag": "opinion"},
         400,
-        "There is no tag “opinion”. Choose one of: Claim, Rebuttal, Figure.",
+        "There is no tag “opinion”. Choose one of: claim, figure, rebuttal.",
         id="unknown-tag",
     ),
     pytest.param({"tag": ""}, 400, "Choose a tag.", id="no-tag"),
