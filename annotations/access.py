@@ -2,7 +2,9 @@
 
 Anonymous users never reach these (login is required by middleware; the API answers 401).
 Signed-in users outside "Editors" read and export; editors annotate and change their own
-annotations; staff do everything.
+annotations; staff do everything. On the desk, editors and staff set the review state of any
+annotation, link any answer, and reply to any; a reply is changed by its author or staff, as an
+annotation is (the annotation permissions of the "Editors" group cover replies too).
 
 The helpers raise Http404 and PermissionDenied with messages a person understands, so the
 pages and the API refuse in the same words.
@@ -13,7 +15,7 @@ from django.http import Http404
 
 from newsroom.models import Article
 
-from .models import Annotation
+from .models import Annotation, Reply
 
 EDITORS_GROUP = "Editors"
 
@@ -75,3 +77,39 @@ def get_annotation_to_delete(user, annotation_id: int) -> Annotation:
     if not can_delete(user, annotation):
         raise PermissionDenied("Only the annotation's author or staff may delete it.")
     return annotation
+
+
+def can_review(user) -> bool:
+    """Review states, answers and replies: every editor, on every annotation."""
+    return can_annotate(user)
+
+
+def can_change_reply(user, reply: Reply) -> bool:
+    if not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return reply.author_id == user.pk and user.has_perm("annotations.change_annotation")
+
+
+def get_annotation_to_review(user, annotation_id: int) -> Annotation:
+    annotation = get_annotation_to_read(annotation_id)
+    if not can_review(user):
+        raise PermissionDenied("Only editors may review, reply to or link annotations.")
+    return annotation
+
+
+def get_reply_to_read(reply_id: int) -> Reply:
+    """Any signed-in user may read any reply."""
+    try:
+        return Reply.objects.select_related("author", "annotation").get(pk=reply_id)
+    except Reply.DoesNotExist:
+        raise Http404(f"There is no reply {reply_id}.") from None
+
+
+def get_reply_to_change(user, reply_id: int) -> Reply:
+    """Editing and deleting a reply: its author (an editor) or staff."""
+    reply = get_reply_to_read(reply_id)
+    if not can_change_reply(user, reply):
+        raise PermissionDenied("Only the reply's author or staff may change or delete it.")
+    return reply

@@ -83,6 +83,8 @@ class ReviewState(models.TextChoices):
 # A verdict on a claim or a figure must say what it rests on.
 VERDICT_STATES = (ReviewState.VERIFIED, ReviewState.DISPUTED)
 TAGS_NEEDING_SOURCES = ("claim", "figure")
+# A claim in these states still waits for the desk.
+UNSETTLED_STATES = (ReviewState.OPEN, ReviewState.NEEDS_SOURCE)
 
 
 # An editor should look at these: fuzzy ones sit on similar words, orphaned ones on none.
@@ -103,7 +105,33 @@ class AnnotationQuerySet(models.QuerySet):
         return {
             "annotation_count": self._count_per_article(),
             "needs_review": self.needing_review()._count_per_article(),
+            "open_claims": self.open_claims()._count_per_article(),
         }
+
+    def open_claims(self) -> "AnnotationQuerySet":
+        """Claims the desk has not settled yet (open, or waiting for a source)."""
+        return self.filter(tag__slug="claim", review_state__in=UNSETTLED_STATES)
+
+    def duplicates_of(self, *, article, start, end, tag) -> "AnnotationQuerySet":
+        """Annotations with the same tag on exactly this passage."""
+        return self.filter(article=article, start=start, end=end, tag=tag)
+
+    def with_desk(self) -> "AnnotationQuerySet":
+        """With what the desk shows about each: who reviewed it, the annotation it answers, the
+        ones answering it (`answered_by`), and `reply_count`; a fixed number of queries."""
+        replies = (
+            Reply.objects.filter(annotation=OuterRef("pk"))
+            .order_by()
+            .values("annotation")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        answering = Annotation.objects.select_related("tag").order_by("start", "end", "id")
+        return (
+            self.select_related("reviewed_by", "answers__tag")
+            .annotate(reply_count=Coalesce(Subquery(replies), Value(0)))
+            .prefetch_related(models.Prefetch("answered_by", queryset=answering))
+        )
 
     def _count_per_article(self) -> Coalesce:
         counts = (
@@ -121,7 +149,7 @@ class AnnotationQuerySet(models.QuerySet):
         return {(article, tag): n for article, tag, n in rows}
 
     def with_related(self) -> "AnnotationQuerySet":
-        return self.select_related("article", "tag", "author")
+        return self.select_related("article", "tag", "author", "reviewed_by")
 
     def in_reading_order(self) -> "AnnotationQuerySet":
         """As the passages come in the text; the id keeps equal passages in a stable order."""
@@ -240,6 +268,11 @@ class Reply(models.Model):
         return self.text[:60]
 
 
+class MentionQuerySet(models.QuerySet):
+    def unread(self) -> "MentionQuerySet":
+        return self.filter(read__isnull=True)
+
+
 class Mention(models.Model):
     """`@username` in a note or a reply: the colleague finds it under "For you"."""
 
@@ -255,6 +288,8 @@ class Mention(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     read = models.DateTimeField(null=True, blank=True)
+
+    objects = MentionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -6,11 +6,14 @@ transaction each, and raise `AnnotationError` with a message a person understand
 docs/architecture.md shows where they sit; docs/anchoring.md explains re-anchoring.
 """
 
+import datetime
+import re
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from newsroom.models import (
@@ -25,7 +28,16 @@ from newsroom.models import (
 )
 
 from .anchoring import Anchor, AnchoringReport, BodyDiff, Outcome, context_around, reanchor
-from .models import AnchorStatus, Annotation, Tag
+from .models import (
+    TAGS_NEEDING_SOURCES,
+    VERDICT_STATES,
+    AnchorStatus,
+    Annotation,
+    Mention,
+    Reply,
+    ReviewState,
+    Tag,
+)
 
 
 class AnnotationError(Exception):
@@ -192,7 +204,7 @@ def create_annotation(
     article = Article.objects.select_for_update().get(pk=article.pk)
     start, end = check_selection(article, start, end, quote)
     prefix, suffix = context_around(article.body, start, end)
-    return Annotation.objects.create(
+    annotation = Annotation.objects.create(
         article=article,
         tag=tag,
         start=start,
@@ -203,6 +215,9 @@ def create_annotation(
         note=check_note(note),
         author=author,
     )
+    if "@" in annotation.note:  # a new note has no mentions to take back
+        sync_mentions(annotation, None, annotation.note, by=author)
+    return annotation
 
 
 def lock_for_change(annotation: Annotation) -> None:
@@ -225,8 +240,13 @@ def lock_for_change(annotation: Annotation) -> None:
 
 
 @transaction.atomic
-def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: str | None = None):
-    """Change an annotation's tag and/or note; only the given fields are written."""
+def update_annotation(
+    annotation: Annotation, *, tag: Tag | None = None, note: str | None = None, by=None
+):
+    """Change an annotation's tag and/or note; only the given fields are written.
+
+    `by` is who changes it (the author when not given): colleagues newly `@mentioned` in the
+    note are told it was them."""
     lock_for_change(annotation)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
@@ -237,6 +257,8 @@ def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: s
         fields.append("note")
     if fields:
         annotation.save(update_fields=[*fields, "modified"])
+    if "note" in fields:
+        sync_mentions(annotation, None, annotation.note, by=by or annotation.author)
     return annotation
 
 
@@ -284,11 +306,14 @@ def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
             status=409,
         )
     annotation: Annotation = record.instance
-    if (
-        annotation.author_id
-        and not get_user_model().objects.filter(pk=annotation.author_id).exists()
-    ):
+    users = get_user_model().objects
+    if annotation.author_id and not users.filter(pk=annotation.author_id).exists():
         annotation.author_id = None
+    if annotation.reviewed_by_id and not users.filter(pk=annotation.reviewed_by_id).exists():
+        annotation.reviewed_by_id = None
+    # The annotation it answered may have been deleted meanwhile; the answer comes back alone.
+    if annotation.answers_id and not Annotation.objects.filter(pk=annotation.answers_id).exists():
+        annotation.answers_id = None
     outcome = reanchor_restored(annotation, article, record.history_date)
     annotation._change_reason = "Restored"
     annotation.save(force_insert=True)
@@ -298,6 +323,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
     restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
     restored.created = annotation.created = record.created
     restored.save(update_fields=["created"])
+    restore_replies_deleted_with(annotation, record.history_date)
     return annotation, outcome
 
 
@@ -389,3 +415,213 @@ def reanchor_restored(annotation: Annotation, article, deleted_at) -> Outcome:
     for name in PLACEMENT_FIELDS:
         setattr(annotation, name, getattr(placement, name))
     return placement.outcome
+
+
+# --- The desk: review states, replies, mentions, answers -----------------------------------
+
+REPLY_MAX_LENGTH = 2000
+SOURCE_MAX_LENGTH = Annotation._meta.get_field("review_source").max_length
+# More names than this in one text are not a conversation; only the first ones are mentioned.
+MENTIONS_PER_TEXT = 20
+# Django usernames are letters, digits and @ . + - _; a mention ends before trailing
+# punctuation ("thanks @maria." mentions maria).
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]*[\w])")
+
+
+def needs_source(annotation: Annotation, state: str) -> bool:
+    """Whether setting `state` on `annotation` must say what the verdict rests on."""
+    return state in VERDICT_STATES and annotation.tag.slug in TAGS_NEEDING_SOURCES
+
+
+@transaction.atomic
+def set_review(annotation: Annotation, *, state, source: str | None = None, by) -> Annotation:
+    """Set the annotation's review state, with who set it and when (its history keeps each).
+
+    `source` (a URL or a citation) replaces the stored one when given; a verdict (`verified`,
+    `disputed`) on a claim or a figure is refused without one.
+    """
+    if state not in ReviewState.values:
+        known = ", ".join(ReviewState.values)
+        raise AnnotationError(
+            f"There is no review state “{Truncator(str(state)).chars(40)}”. Choose one of: "
+            f"{known}.",
+            field="review",
+        )
+    lock_for_change(annotation)
+    if source is not None:
+        source = source.strip()
+        if len(source) > SOURCE_MAX_LENGTH:
+            raise AnnotationError(
+                f"The source is {len(source):,} characters long; the limit is "
+                f"{SOURCE_MAX_LENGTH:,}.",
+                field="source",
+            )
+        annotation.review_source = source
+    if needs_source(annotation, state) and not annotation.review_source:
+        label = ReviewState(state).label.lower()
+        raise AnnotationError(
+            f"Say what the verdict rests on: a {annotation.tag.label.lower()} marked {label} "
+            "needs a source (a URL or a citation).",
+            field="source",
+        )
+    annotation.review_state = state
+    annotation.reviewed_by = by
+    annotation.reviewed_at = timezone.now()
+    annotation.save(
+        update_fields=["review_state", "review_source", "reviewed_by", "reviewed_at", "modified"]
+    )
+    return annotation
+
+
+def check_answer(annotation: Annotation, answered: Annotation | None) -> None:
+    """Refuse a relation that makes no sense: to itself, to another article's annotation, or
+    one that would go round in a circle (A answers B answers A)."""
+    if answered is None:
+        return
+    if answered.pk == annotation.pk:
+        raise AnnotationError("An annotation cannot answer itself.", field="answers")
+    if answered.article_id != annotation.article_id:
+        raise AnnotationError(
+            "An annotation can only answer another annotation of the same article.",
+            field="answers",
+        )
+    seen, current = {annotation.pk}, answered.pk
+    while current is not None:
+        if current in seen:
+            raise AnnotationError(
+                "That would make a circle: the annotation picked already answers this one.",
+                field="answers",
+            )
+        seen.add(current)
+        current = Annotation.objects.filter(pk=current).values_list("answers", flat=True).first()
+
+
+@transaction.atomic
+def set_answers(annotation: Annotation, answered: Annotation | None) -> Annotation:
+    """Say which annotation this one answers (a rebuttal or a figure answering a claim), or
+    none. Deleting either later keeps the other; the relation just goes."""
+    lock_for_change(annotation)
+    if answered is not None and not Annotation.objects.filter(pk=answered.pk).exists():
+        raise AnnotationError(
+            "The annotation to answer has been deleted meanwhile. Reload the page.", status=409
+        )
+    check_answer(annotation, answered)
+    if annotation.answers_id != (answered.pk if answered else None):
+        annotation.answers = answered
+        annotation.save(update_fields=["answers", "modified"])
+    return annotation
+
+
+def check_reply_text(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise AnnotationError("Write something to reply.", field="text")
+    if len(text) > REPLY_MAX_LENGTH:
+        raise AnnotationError(
+            f"The reply is {len(text):,} characters long; the limit is {REPLY_MAX_LENGTH:,}.",
+            field="text",
+        )
+    return text
+
+
+@transaction.atomic
+def add_reply(annotation: Annotation, *, author, text: str) -> Reply:
+    """A reply under the annotation; colleagues it `@mentions` find it under "For you"."""
+    text = check_reply_text(text)
+    lock_for_change(annotation)
+    reply = Reply.objects.create(annotation=annotation, author=author, text=text)
+    if "@" in text:
+        sync_mentions(annotation, reply, text, by=author)
+    return reply
+
+
+def lock_reply(reply: Reply) -> None:
+    try:
+        reply.refresh_from_db(from_queryset=Reply.objects.select_for_update())
+    except Reply.DoesNotExist:
+        raise AnnotationError(
+            "This reply has been deleted meanwhile. Reload the page to see the thread.",
+            status=409,
+        ) from None
+
+
+@transaction.atomic
+def edit_reply(reply: Reply, *, text: str, by=None) -> Reply:
+    text = check_reply_text(text)
+    lock_reply(reply)
+    if text != reply.text:
+        reply.text = text
+        reply.save(update_fields=["text", "modified"])
+        sync_mentions(reply.annotation, reply, text, by=by or reply.author)
+    return reply
+
+
+@transaction.atomic
+def delete_reply(reply: Reply) -> None:
+    """Delete a reply (its history keeps it); its mentions go with it."""
+    lock_reply(reply)
+    reply.delete()
+
+
+def restore_replies_deleted_with(annotation: Annotation, deleted_at) -> int:
+    """Bring back the replies that went with the annotation when it was deleted (not those
+    deleted by hand before). Returns how many."""
+    gone = Reply.history.filter(
+        annotation_id=annotation.pk,
+        history_type="-",
+        history_date__gte=deleted_at - datetime.timedelta(seconds=2),
+    ).exclude(id__in=Reply.objects.values("id"))
+    users = get_user_model().objects
+    restored = 0
+    for record in gone.order_by("history_id"):
+        if Reply.objects.filter(pk=record.id).exists():
+            continue
+        reply: Reply = record.instance
+        if reply.author_id and not users.filter(pk=reply.author_id).exists():
+            reply.author_id = None
+        reply._change_reason = "Restored with its annotation"
+        reply.save(force_insert=True)
+        Reply.objects.filter(pk=reply.pk).update(created=record.created)
+        restored += 1
+    return restored
+
+
+def mentioned_users(text: str, *, exclude=None) -> list:
+    """The active users `@username` names in `text` (any case), in one query."""
+    names = []
+    for name in MENTION.findall(text or ""):
+        if name.lower() not in names:
+            names.append(name.lower())
+    if not names:
+        return []
+    names = names[:MENTIONS_PER_TEXT]
+    users = get_user_model().objects.filter(is_active=True)
+    match = models.Q()
+    for name in names:
+        match |= models.Q(username__iexact=name)
+    found = users.filter(match)
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    return list(found)
+
+
+def sync_mentions(annotation: Annotation, reply: Reply | None, text: str, *, by) -> None:
+    """Make the mentions of a note (`reply` None) or a reply match its text: a colleague newly
+    named gets one (unread); one no longer named loses it. Unchanged ones keep their state."""
+    users = {user.pk: user for user in mentioned_users(text, exclude=by)}
+    existing = Mention.objects.filter(annotation=annotation, reply=reply)
+    existing.exclude(user__in=users).delete()
+    already = set(existing.filter(user__in=users).values_list("user", flat=True))
+    Mention.objects.bulk_create(
+        Mention(user=user, annotation=annotation, reply=reply, mentioned_by=by)
+        for pk, user in users.items()
+        if pk not in already
+    )
+
+
+def mark_mentions_read(user, mentions=None) -> int:
+    """Mark the user's unread mentions read (all of them, or those of `mentions`)."""
+    unread = Mention.objects.filter(user=user, read__isnull=True)
+    if mentions is not None:
+        unread = unread.filter(pk__in=[m.pk for m in mentions])
+    return unread.update(read=timezone.now())

@@ -1,9 +1,9 @@
-"""The downloads (export.py), the JSON API (api/) and the pages and annotating endpoints
-(views.py)."""
+"""The downloads (export.py), the JSON API (api/), the pages and annotating endpoints
+(views.py), and the desk's: review, replies, answers, For you (views_desk.py)."""
 
 from django.urls import path
 
-from . import api, export, views
+from . import api, export, views, views_desk
 
 urlpatterns = [
     path("export/annotations.csv", export.export_csv_all, name="export_csv_all"),
@@ -32,4 +32,19 @@ urlpatterns = [
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="annotation_delete"),
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="annotation_restore"),
     path("annotations/<int:pk>/reselect/", views.annotation_reselect, name="annotation_reselect"),
+    # The desk (views_desk.py).
+    path("annotations/<int:pk>/review/", views_desk.annotation_review, name="annotation_review"),
+    path(
+        "annotations/<int:pk>/review/history/",
+        views_desk.annotation_review_history,
+        name="annotation_review_history",
+    ),
+    path("annotations/<int:pk>/replies/", views_desk.annotation_replies, name="annotation_replies"),
+    path("annotations/<int:pk>/answers/", views_desk.annotation_answers, name="annotation_answers"),
+    path("replies/<int:pk>/edit/", views_desk.reply_edit, name="reply_edit"),
+    path("replies/<int:pk>/update/", views_desk.reply_update, name="reply_update"),
+    path("replies/<int:pk>/delete/", views_desk.reply_delete, name="reply_delete"),
+    path("for-you/", views_desk.for_you, name="for_you"),
+    path("for-you/read/", views_desk.for_you_read, name="for_you_read"),
+    path("for-you/<int:pk>/open/", views_desk.mention_open, name="mention_open"),
 ]

@@ -25,6 +25,7 @@ from .access import (
     can_annotate,
     can_change,
     can_delete,
+    can_review,
     get_annotation_to_change,
     get_annotation_to_delete,
     get_article_to_annotate,
@@ -226,7 +227,10 @@ def annotation_reselect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def page_context(request: HttpRequest, article: Article, **extra) -> dict:
     """Everything the page shows, in a fixed number of queries however many annotations."""
     annotations = list(
-        Annotation.objects.for_article(article).in_reading_order().select_related("tag", "author")
+        Annotation.objects.for_article(article)
+        .in_reading_order()
+        .select_related("tag", "author")
+        .with_desk()
     )
     annotations.sort(key=list_order)
     return {
@@ -295,6 +299,7 @@ def _for_user(user, annotation: Annotation, article: Article) -> Annotation:
     annotation.article = article  # already here: no query if a template reads it
     annotation.user_can_change = can_change(user, annotation)
     annotation.user_can_delete = can_delete(user, annotation)
+    annotation.user_can_review = can_review(user)
     if annotation.status == AnchorStatus.FUZZY:
         annotation.current_text = article.body[annotation.start : annotation.end]
     return annotation

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import Annotation
+from .models import Annotation, Reply
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.
@@ -29,6 +29,8 @@ MEDIA_TYPE = f'application/ld+json; profile="{CONTEXT}"'
 
 TAGGING = "tagging"
 COMMENTING = "commenting"
+LINKING = "linking"
+REPLYING = "replying"
 QUOTE_SELECTOR = "TextQuoteSelector"
 POSITION_SELECTOR = "TextPositionSelector"
 
@@ -71,6 +73,12 @@ class Links:
     def annotation(self, annotation_id: int) -> str:
         head, tail = self._annotation_url_parts
         return f"{head}{int(annotation_id)}{tail}"
+
+    def reply(self, reply_id: int) -> str:
+        return self.absolute(reverse("api:reply", args=[int(reply_id)]))
+
+    def annotation_replies(self, annotation_id: int) -> str:
+        return self.absolute(reverse("api:annotation_replies", args=[int(annotation_id)]))
 
     def article_page(self, source_id: str) -> str:
         url = self._article_pages.get(source_id)
@@ -132,6 +140,14 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
                 "format": "text/plain",
             }
         )
+    if annotation.answers_id:
+        bodies.append(
+            {
+                "type": "SpecificResource",
+                "purpose": LINKING,
+                "source": links.annotation(annotation.answers_id),
+            }
+        )
     data = {
         "@context": CONTEXT,
         "id": links.annotation(annotation.pk),
@@ -154,6 +170,46 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
         "created": timestamp(annotation.created),
         "modified": timestamp(annotation.modified),
         "status": annotation.status,
+        "review": review_of(annotation),
+    }
+    if data["creator"] is None:
+        del data["creator"]
+    if not context:
+        del data["@context"]
+    return data
+
+
+def review_of(annotation: Annotation) -> dict:
+    """Our extension: where the fact-check stands. `by` and `at` are left out until someone
+    has set a state (and `by` when that account is gone). Needs `reviewed_by` loaded."""
+    review = {"state": str(annotation.review_state), "source": annotation.review_source}
+    if annotation.reviewed_by_id and annotation.reviewed_by is not None:
+        review["by"] = annotation.reviewed_by.get_username()
+    if annotation.reviewed_at is not None:
+        review["at"] = timestamp(annotation.reviewed_at)
+    return review
+
+
+def reply_to_jsonld(reply: Reply, links: Links, *, context: bool = True) -> dict:
+    """A reply as a Web Annotation whose motivation is `replying` and whose target is the
+    annotation it answers (by its id URL). Needs `reply.author` loaded to cost no query."""
+    data = {
+        "@context": CONTEXT,
+        "id": links.reply(reply.pk),
+        "type": "Annotation",
+        "motivation": REPLYING,
+        "body": [
+            {
+                "type": "TextualBody",
+                "purpose": REPLYING,
+                "value": reply.text,
+                "format": "text/plain",
+            }
+        ],
+        "target": links.annotation(reply.annotation_id),
+        "creator": creator_of(reply.author),
+        "created": timestamp(reply.created),
+        "modified": timestamp(reply.modified),
     }
     if data["creator"] is None:
         del data["creator"]
@@ -163,7 +219,7 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
 
 
 def annotation_page(
-    annotations: Iterable[Annotation],
+    annotations: Iterable[Annotation | Reply],
     links: Links,
     *,
     page_id: str,
@@ -175,12 +231,13 @@ def annotation_page(
     last: str,
     next_page: str | None = None,
     prev_page: str | None = None,
+    present=annotation_to_jsonld,
 ) -> dict:
     """An `AnnotationPage` of a paged `AnnotationCollection`, as the Web Annotation model
     pages a collection.
 
     `next`/`prev` are left out, not null, where there is no such page: the model allows only a
-    URI there.
+    URI there. `present` turns each item into JSON-LD (`reply_to_jsonld` for a thread).
     """
     page = {
         "@context": CONTEXT,
@@ -195,7 +252,7 @@ def annotation_page(
             "last": last,
         },
         "startIndex": start_index,
-        "items": [annotation_to_jsonld(a, links, context=False) for a in annotations],
+        "items": [present(a, links, context=False) for a in annotations],
     }
     if next_page:
         page["next"] = next_page

@@ -50,7 +50,11 @@ def test_it_refuses_malformed_json_with_400(client, editor, article, raw, phrase
             lambda d: d["body"][0].update(purpose="describing"),
             ["body[0].purpose: Input should be 'tagging' or 'commenting'"],
         ),
-        (lambda d: d["body"][0].update(type="SpecificResource"), ["body[0].type"]),
+        (lambda d: d["body"][0].update(type="Choice"), ["body[0].type"]),
+        (
+            lambda d: d["body"][0].update(type="SpecificResource"),
+            ["body[0].purpose: Input should be 'linking'"],
+        ),
         (
             lambda d: d["target"]["selector"][1].update(start="four"),
             ["target.selector[1].start: Input should be a valid integer"],

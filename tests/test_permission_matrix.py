@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from annotations.models import Annotation
+from annotations.models import Annotation, Mention, Reply
 
 from . import factories
 
@@ -42,6 +42,19 @@ POLICIES: dict[str, dict[str, str]] = {
     "api:article": {"GET": READ},
     "api:article_annotations": {"GET": READ, "POST": ANNOTATE},
     "api:annotation": {"GET": READ, "PATCH": OWN, "DELETE": OWN},
+    # The desk: any editor reviews, links and replies; a reply is changed by its author or staff.
+    "annotation_review": {"GET": READ, "POST": ANNOTATE},
+    "annotation_review_history": {"GET": READ},
+    "annotation_answers": {"GET": READ, "POST": ANNOTATE},
+    "annotation_replies": {"GET": READ, "POST": ANNOTATE},
+    "reply_edit": {"GET": OWN},
+    "reply_update": {"POST": OWN},
+    "reply_delete": {"POST": OWN},
+    "for_you": {"GET": READ},
+    "for_you_read": {"POST": READ},
+    "mention_open": {"POST": READ},
+    "api:annotation_replies": {"GET": READ, "POST": ANNOTATE},
+    "api:reply": {"GET": READ, "PATCH": OWN, "DELETE": OWN},
 }
 # Routes that are not views of ours to walk: the Django admin (staff-only, tested below and in
 # test_security.py) and the API's catch-all that answers any unknown /api/ path with 404 JSON.
@@ -78,22 +91,39 @@ def test_it_knows_every_route():
     assert not gone, f"Policies for routes the URL conf no longer serves: {sorted(gone)}"
 
 
-def url_for(name: str, article, annotation) -> str:
+def url_for(name: str, article, annotation, reply=None, mention=None) -> str:
     route = dict(named_routes())[name]
     kwargs = {}
     if "<str:source_id>" in route or "<source_id>" in route:
         kwargs["source_id"] = article.source_id
-    for key in ("pk", "annotation_id"):
+    # The reply routes take the reply's id, "open a mention" the mention's.
+    pk = annotation.pk
+    if name.startswith("reply_"):
+        pk = reply.pk
+    elif name == "mention_open":
+        pk = mention.pk
+    for key in ("pk", "annotation_id", "reply_id"):
         if f":{key}>" in route or f"<{key}>" in route:
-            kwargs[key] = annotation.pk
+            kwargs[key] = reply.pk if key == "reply_id" else pk
     return reverse(name, kwargs=kwargs)
 
 
-def payload(name: str, method: str, article, annotation) -> tuple[bytes | dict, str]:
+def payload(name: str, method: str, article, annotation, answered=None) -> tuple[bytes | dict, str]:
     """A valid request body for the route, so an allowed role succeeds and a refused one can
     only have been refused for who it is, not for what it sent."""
     start = article.body.index("mayor")
     selection = {"start": start, "end": start + 5, "quote": "mayor"}
+    reply_body = {"body": {"type": "TextualBody", "value": "matrix"}}
+    desk = {
+        "annotation_review": ({"state": "resolved"}, "form"),
+        "annotation_answers": ({"answers": answered.pk if answered else ""}, "form"),
+        "annotation_replies": ({"text": "matrix"}, "form"),
+        "reply_update": ({"text": "matrix"}, "form"),
+        "api:annotation_replies": (reply_body, "json"),
+        "api:reply": (reply_body, "json"),
+    }
+    if name in desk and method != "GET":
+        return desk[name]
     if name == "annotation_create":
         return {**selection, "tag": "figure", "note": "matrix"}, "form"
     if name == "annotation_update":
@@ -148,14 +178,20 @@ def test_it_enforces_the_policy(client, name, method, role):
     factories.tag("figure")
     article = factories.ArticleFactory(source_id="matrix_article")
     annotation = factories.AnnotationFactory(article=article, author=author, quote="council")
-    url = url_for(name, article, annotation)
+    answered = factories.AnnotationFactory(article=article, author=author, quote="roads")
+    reply = Reply.objects.create(annotation=annotation, author=author, text="first")
+    mention = Mention.objects.create(
+        annotation=annotation, reply=reply, user=users.get(role, author), mentioned_by=author
+    )
+    url = url_for(name, article, annotation, reply, mention)
     if name == "annotation_restore":
         annotation.delete()  # only a deleted annotation can be restored
     if role != "anonymous":
         client.force_login(users[role])
     before = Annotation.objects.count()
+    replies_before = Reply.objects.count()
 
-    response = send(client, method, url, *payload(name, method, article, annotation))
+    response = send(client, method, url, *payload(name, method, article, annotation, answered))
     status = response.status_code
     level = POLICIES[name].get(method)
     is_api = url.startswith("/api/") and name not in HTML_UNDER_API
@@ -184,9 +220,13 @@ def test_it_enforces_the_policy(client, name, method, role):
 
     # A refusal changes nothing.
     assert Annotation.objects.count() == before
+    assert Reply.objects.count() == replies_before
     if name != "annotation_restore":
         annotation.refresh_from_db()
         assert (annotation.note, annotation.quote) == ("", "council")
+        assert (annotation.review_state, annotation.answers_id) == ("open", None)
+        assert Reply.objects.get(pk=reply.pk).text == "first"
+        assert Mention.objects.get(pk=mention.pk).read is None
     else:
         assert not Annotation.objects.filter(quote="council").exists()
 

@@ -86,6 +86,7 @@ def test_it_represents_an_annotation_as_a_web_annotation(article, claim):
         "created": wa.timestamp(annotation.created),
         "modified": wa.timestamp(annotation.modified),
         "status": "anchored",
+        "review": {"state": "open", "source": ""},
     }
     assert annotation.prefix == article.body[max(0, start - 32) : start]
     assert annotation.suffix == article.body[start + 17 : start + 17 + 32]

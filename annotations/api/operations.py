@@ -23,20 +23,29 @@ from ..access import (
     get_annotation_to_change,
     get_annotation_to_delete,
     get_annotation_to_read,
+    get_annotation_to_review,
     get_article_to_annotate,
     get_article_to_read,
+    get_reply_to_change,
+    get_reply_to_read,
 )
-from ..models import Annotation
+from ..models import Annotation, Reply
 from ..services import (
     AnnotationError,
+    add_reply,
     create_annotation,
     delete_annotation,
+    delete_reply,
+    edit_reply,
     find_tag,
     reselect_annotation,
+    set_answers,
+    set_review,
     update_annotation,
 )
 from .errors import error_responses
 from .schemas import (
+    NO_LINK,
     AnnotationIn,
     AnnotationOut,
     AnnotationPageOut,
@@ -44,9 +53,17 @@ from .schemas import (
     ApiRootOut,
     ArticleDetailOut,
     ArticleListOut,
+    ReplyIn,
+    ReplyOut,
+    ReplyPageOut,
+    ReplyPatchIn,
     bodies_of,
+    check_reply_target,
     check_target_source,
+    find_answered,
     read_bodies,
+    read_link,
+    read_reply_text,
     read_selection,
 )
 
@@ -219,15 +236,19 @@ def create(request, source_id: str, payload: AnnotationIn, response: HttpRespons
             field="body",
         )
     selection = read_selection(data["target"])
-    annotation = create_annotation(
-        article=article,
-        tag=find_tag(tag_slug, field="body"),
-        start=selection.start,
-        end=selection.end,
-        quote=selection.exact,
-        note=note or "",
-        author=request.auth,
-    )
+    link = read_link(bodies_of(data["body"]))
+    with transaction.atomic():  # the annotation with its link, or nothing
+        annotation = create_annotation(
+            article=article,
+            tag=find_tag(tag_slug, field="body"),
+            start=selection.start,
+            end=selection.end,
+            quote=selection.exact,
+            note=note or "",
+            author=request.auth,
+        )
+        if link not in (NO_LINK, None):
+            set_answers(annotation, find_answered(link))
     response["Location"] = links.annotation(annotation.pk)
     return Status(201, wa.annotation_to_jsonld(annotation, links))
 
@@ -253,18 +274,31 @@ def get_annotation(request, annotation_id: int):
     operation_id="annotations_api_change",
     by_alias=True,
     exclude_none=True,
-    summary="Change an annotation's tag, note or passage (its author, or staff)",
+    summary="Change an annotation's tag, note or passage (its author, or staff), or its review "
+    "state or what it answers (editors)",
 )
 def change(request, annotation_id: int, payload: AnnotationPatchIn):
-    annotation = get_annotation_to_change(request.auth, annotation_id)
-    links = wa.Links.for_request(request)
     data = payload.model_dump()
-    tag_slug, note = read_bodies(bodies_of(data["body"]))
+    bodies = bodies_of(data["body"])
+    tag_slug, note = read_bodies(bodies)
+    link = read_link(bodies)
+    # The review state and the link are the desk's: any editor sets them. The tag, the note
+    # and the passage are the author's (or staff's).
+    if (tag_slug, note, data["target"]) == (None, None, None):
+        annotation = get_annotation_to_review(request.auth, annotation_id)
+    else:
+        annotation = get_annotation_to_change(request.auth, annotation_id)
+    links = wa.Links.for_request(request)
     selection = None
     if data["target"] is not None:
         check_target_source(data["target"]["source"], annotation.article, links)
         selection = read_selection(data["target"])
     with transaction.atomic():  # all of it or none of it
+        if link is not NO_LINK:
+            set_answers(annotation, find_answered(link) if link is not None else None)
+        if data["review"] is not None:
+            review = data["review"]
+            set_review(annotation, state=review["state"], source=review["source"], by=request.auth)
         tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
         # The representation sent back unchanged keeps the stored passage, even a fuzzy one
         # whose quote differs from the text at its offsets; only a different one moves it.
@@ -276,7 +310,7 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
             reselect_annotation(
                 annotation, start=selection.start, end=selection.end, quote=selection.exact
             )
-        update_annotation(annotation, tag=tag, note=note)
+        update_annotation(annotation, tag=tag, note=note, by=request.auth)
     return wa.annotation_to_jsonld(annotation, links)
 
 
@@ -290,4 +324,104 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
 def remove(request, annotation_id: int):
     annotation = get_annotation_to_delete(request.auth, annotation_id)
     delete_annotation(annotation)
+    return Status(204, None)
+
+
+# Replies ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/annotations/{int:annotation_id}/replies/",
+    response={200: ReplyPageOut, **error_responses(400, 401, 404)},
+    url_name="annotation_replies",
+    operation_id="annotations_api_list_replies",
+    by_alias=True,
+    exclude_none=True,
+    summary="An annotation's replies, oldest first: a W3C AnnotationPage",
+)
+def list_replies(
+    request,
+    annotation_id: int,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
+):
+    annotation = get_annotation_to_read(annotation_id)
+    replies = Reply.objects.filter(annotation=annotation).select_related("author")
+    total = replies.count()
+    pages, offset = page_bounds(total, page, per_page)
+    links = wa.Links.for_request(request)
+    return wa.annotation_page(
+        replies.order_by("created", "id")[offset : offset + per_page],
+        links,
+        page_id=page_url(request, page, per_page),
+        collection_id=links.annotation_replies(annotation.pk),
+        label=f"Replies to annotation {annotation.pk}",
+        total=total,
+        start_index=offset,
+        first=page_url(request, 1, per_page),
+        last=page_url(request, pages, per_page),
+        next_page=page_url(request, page + 1, per_page) if page < pages else None,
+        prev_page=page_url(request, page - 1, per_page) if page > 1 else None,
+        present=wa.reply_to_jsonld,
+    )
+
+
+@router.post(
+    "/annotations/{int:annotation_id}/replies/",
+    response={201: ReplyOut, **error_responses(400, 401, 403, 404, 409, 413)},
+    url_name="annotation_replies",
+    operation_id="annotations_api_reply",
+    by_alias=True,
+    exclude_none=True,
+    summary="Reply to an annotation (editors); `@username` mentions a colleague",
+)
+def reply(request, annotation_id: int, payload: ReplyIn, response: HttpResponse):
+    annotation = get_annotation_to_review(request.auth, annotation_id)
+    links = wa.Links.for_request(request)
+    data = payload.model_dump()
+    check_reply_target(data["target"], annotation, links)
+    text = read_reply_text(bodies_of(data["body"]))
+    created = add_reply(annotation, author=request.auth, text=text)
+    response["Location"] = links.reply(created.pk)
+    return Status(201, wa.reply_to_jsonld(created, links))
+
+
+@router.get(
+    "/replies/{int:reply_id}/",
+    response={200: ReplyOut, **error_responses(401, 404)},
+    url_name="reply",
+    operation_id="annotations_api_get_reply",
+    by_alias=True,
+    exclude_none=True,
+    summary="One reply",
+)
+def get_reply(request, reply_id: int):
+    return wa.reply_to_jsonld(get_reply_to_read(reply_id), wa.Links.for_request(request))
+
+
+@router.patch(
+    "/replies/{int:reply_id}/",
+    response={200: ReplyOut, **error_responses(400, 401, 403, 404, 409, 413)},
+    url_name="reply",
+    operation_id="annotations_api_change_reply",
+    by_alias=True,
+    exclude_none=True,
+    summary="Change a reply's text (its author, or staff)",
+)
+def change_reply(request, reply_id: int, payload: ReplyPatchIn):
+    found = get_reply_to_change(request.auth, reply_id)
+    text = read_reply_text(bodies_of(payload.model_dump()["body"]))
+    edit_reply(found, text=text, by=request.auth)
+    return wa.reply_to_jsonld(found, wa.Links.for_request(request))
+
+
+@router.delete(
+    "/replies/{int:reply_id}/",
+    response={204: None, **error_responses(401, 403, 404, 409)},
+    url_name="reply",
+    operation_id="annotations_api_remove_reply",
+    summary="Remove a reply (its author, or staff)",
+)
+def remove_reply(request, reply_id: int):
+    delete_reply(get_reply_to_change(request.auth, reply_id))
     return Status(204, None)

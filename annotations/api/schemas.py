@@ -10,13 +10,23 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from django.urls import Resolver404, resolve
 from ninja import Field, Schema
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Discriminator
+from pydantic import Tag as UnionTag
 
 from newsroom.models import Article
 
+from ..models import Annotation, ReviewState
 from ..services import AnnotationError
-from ..webannotation import COMMENTING, POSITION_SELECTOR, QUOTE_SELECTOR, TAGGING, Links
+from ..webannotation import (
+    COMMENTING,
+    LINKING,
+    POSITION_SELECTOR,
+    QUOTE_SELECTOR,
+    TAGGING,
+    Links,
+)
 
 
 def storable(value: str) -> str:
@@ -49,6 +59,30 @@ class TextualBodyIn(BaseModel):
     value: Text
 
 
+class SpecificResourceIn(BaseModel):
+    """A linking body: this annotation answers the one at `source` (its id URL in the API).
+    In a PATCH, an empty or null `source` removes the link."""
+
+    type: Literal["SpecificResource"]
+    purpose: Literal["linking"]
+    source: str | None = Field(
+        None, max_length=2000, description="The answered annotation's id URL."
+    )
+
+
+def body_kind(value: Any) -> str:
+    """Which kind of body an item is, so a wrong one is described by its own schema only."""
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "SpecificResource" if kind == "SpecificResource" else "TextualBody"
+
+
+BodyIn = Annotated[
+    Annotated[TextualBodyIn, UnionTag("TextualBody")]
+    | Annotated[SpecificResourceIn, UnionTag("SpecificResource")],
+    Discriminator(body_kind),
+]
+
+
 class SelectorIn(BaseModel):
     """A TextQuoteSelector (`exact`, `prefix`, `suffix`) or a TextPositionSelector
     (`start`, `end`, code points, end exclusive). Other selector types are ignored."""
@@ -73,17 +107,30 @@ class AnnotationIn(BaseModel):
     context: Any = Field(None, alias="@context")
     type: Any = None
     motivation: Any = None
-    body: list[TextualBodyIn] | TextualBodyIn
+    body: list[BodyIn] | BodyIn
     target: TargetIn
+
+
+class ReviewIn(BaseModel):
+    """The review state to set, and optionally its source (left out: the stored one stays)."""
+
+    state: Literal[tuple(ReviewState.values)]  # type: ignore[valid-type]
+    source: Text | None = Field(
+        None,
+        description="A URL or a citation; required for `verified` and `disputed` on a claim or "
+        "a figure (unless one is stored already).",
+    )
 
 
 class AnnotationPatchIn(BaseModel):
     """What to change: a tagging body changes the tag, a commenting body the note (an empty
-    value removes it), a target moves the annotation (its quote is checked against the body).
+    value removes it), a linking body what it answers (an empty source removes that), a target
+    moves the annotation (its quote is checked against the body), `review` its review state.
     Anything left out stays as it is; read-only properties sent back are ignored."""
 
-    body: list[TextualBodyIn] | TextualBodyIn | None = None
+    body: list[BodyIn] | BodyIn | None = None
     target: TargetIn | None = None
+    review: ReviewIn | None = None
 
 
 class TextualBodyOut(Schema):
@@ -91,6 +138,12 @@ class TextualBodyOut(Schema):
     purpose: Literal["tagging", "commenting"]
     value: str
     format: Literal["text/plain"]
+
+
+class LinkingBodyOut(Schema):
+    type: Literal["SpecificResource"]
+    purpose: Literal["linking"]
+    source: str = Field(description="The id URL of the annotation this one answers.")
 
 
 class TextQuoteSelectorOut(Schema):
@@ -122,6 +175,13 @@ class PersonOut(Schema):
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
+class ReviewOut(Schema):
+    state: Literal[tuple(ReviewState.values)]  # type: ignore[valid-type]
+    source: str = Field(description="What the verdict rests on (a URL or a citation), or empty.")
+    by: str | None = Field(None, description="Who set the state; left out until someone has.")
+    at: DateTime | None = Field(None, description="When; left out until someone has.")
+
+
 class AnnotationOut(Schema):
     context: Literal["http://www.w3.org/ns/anno.jsonld"] | None = Field(
         None, alias="@context", description="Left out on annotations inside a page."
@@ -129,7 +189,7 @@ class AnnotationOut(Schema):
     id: str = Field(description="This annotation's URL in the API.")
     type: Literal["Annotation"]
     motivation: Literal["tagging"]
-    body: list[TextualBodyOut]
+    body: list[Annotated[TextualBodyOut | LinkingBodyOut, Field(discriminator="type")]]
     target: TargetOut
     creator: PersonOut | None = Field(
         None, description="Left out when the author's account is gone."
@@ -141,6 +201,7 @@ class AnnotationOut(Schema):
         "near-matching words, `exact` keeps the original ones); `orphaned` found no place in "
         "the current text."
     )
+    review: ReviewOut = Field(description="Extension: where the fact-check of it stands.")
 
 
 class CollectionRefOut(Schema):
@@ -159,6 +220,61 @@ class AnnotationPageOut(Schema):
     partOf: CollectionRefOut
     startIndex: int = Field(ge=0)
     items: list[AnnotationOut]
+    next: str | None = None
+    prev: str | None = None
+
+
+class ReplyBodyIn(BaseModel):
+    type: Literal["TextualBody"] = "TextualBody"
+    purpose: Literal["replying", "commenting"] | None = None
+    value: Text
+
+
+class ReplyIn(BaseModel):
+    """A reply: a W3C annotation with one TextualBody (the text) whose target, when sent,
+    is the parent annotation's id URL. `@context`, `type` and `motivation` are ignored."""
+
+    context: Any = Field(None, alias="@context")
+    type: Any = None
+    motivation: Any = None
+    body: list[ReplyBodyIn] | ReplyBodyIn
+    target: str | None = Field(None, max_length=2000, description="The parent's id URL.")
+
+
+class ReplyPatchIn(BaseModel):
+    """The reply's new text, as one TextualBody; read-only properties sent back are ignored."""
+
+    body: list[ReplyBodyIn] | ReplyBodyIn
+
+
+class ReplyBodyOut(Schema):
+    type: Literal["TextualBody"]
+    purpose: Literal["replying"]
+    value: str
+    format: Literal["text/plain"]
+
+
+class ReplyOut(Schema):
+    context: Literal["http://www.w3.org/ns/anno.jsonld"] | None = Field(
+        None, alias="@context", description="Left out on replies inside a page."
+    )
+    id: str = Field(description="This reply's URL in the API.")
+    type: Literal["Annotation"]
+    motivation: Literal["replying"]
+    body: list[ReplyBodyOut]
+    target: str = Field(description="The id URL of the annotation replied to.")
+    creator: PersonOut | None = None
+    created: DateTime
+    modified: DateTime
+
+
+class ReplyPageOut(Schema):
+    context: Literal["http://www.w3.org/ns/anno.jsonld"] = Field(alias="@context")
+    id: str
+    type: Literal["AnnotationPage"]
+    partOf: CollectionRefOut
+    startIndex: int = Field(ge=0)
+    items: list[ReplyOut]
     next: str | None = None
     prev: str | None = None
 
@@ -222,7 +338,8 @@ def read_bodies(bodies: list[dict]) -> tuple[str | None, str | None]:
     """(tag slug, note) from the tagging and commenting bodies; None for what is absent."""
     by_purpose: dict[str, list[str]] = {TAGGING: [], COMMENTING: []}
     for body in bodies:
-        by_purpose[body["purpose"]].append(body["value"])
+        if body["purpose"] in by_purpose:  # linking bodies: `read_link`
+            by_purpose[body["purpose"]].append(body["value"])
     for purpose, values in by_purpose.items():
         if len(values) > 1:
             what = "the tag" if purpose == TAGGING else "the note"
@@ -288,5 +405,67 @@ def check_target_source(source: str | None, article: Article, links: Links) -> N
         raise AnnotationError(
             f"The target's source {source!r} is not the article {article.source_id!r} this "
             f"request is for; post the annotation to that article's annotations instead.",
+            field="target",
+        )
+
+
+# The link between annotations ---------------------------------------------------------------
+
+NO_LINK = object()  # no linking body was sent: the relation stays as it is
+
+
+def read_link(bodies: list[dict]) -> "int | None | object":
+    """The id of the annotation a linking body points at; None when it asks to remove the
+    link (an empty source); NO_LINK when no linking body was sent."""
+    links = [body for body in bodies if body["purpose"] == LINKING]
+    if not links:
+        return NO_LINK
+    if len(links) > 1:
+        raise AnnotationError(
+            f"Send at most one body with purpose 'linking' (what the annotation answers); this "
+            f"request has {len(links)}.",
+            field="body",
+        )
+    source = (links[0]["source"] or "").strip()
+    if not source:
+        return None
+    try:
+        match = resolve(urlsplit(source).path)
+    except (Resolver404, ValueError):
+        match = None
+    if match is None or match.view_name != "api:annotation":
+        raise AnnotationError(
+            f"The linking body's source {source!r} is not an annotation's id URL "
+            "(…/api/annotations/<id>/).",
+            field="body",
+        )
+    return match.kwargs["annotation_id"]
+
+
+def find_answered(annotation_id: int) -> Annotation:
+    answered = Annotation.objects.filter(pk=annotation_id).first()
+    if answered is None:
+        raise AnnotationError(
+            f"The linking body points at annotation {annotation_id}, which does not exist.",
+            field="body",
+        )
+    return answered
+
+
+def read_reply_text(bodies: list[dict]) -> str:
+    if len(bodies) != 1:
+        raise AnnotationError(
+            f"A reply has exactly one TextualBody, its text; this request has {len(bodies)}.",
+            field="body",
+        )
+    return bodies[0]["value"]
+
+
+def check_reply_target(target: str | None, annotation: Annotation, links: Links) -> None:
+    """Refuse a reply whose target names another annotation than the URL posted to."""
+    if target and urlsplit(target).path != urlsplit(links.annotation(annotation.pk)).path:
+        raise AnnotationError(
+            f"The reply's target {target!r} is not annotation {annotation.pk}, whose replies "
+            "this request is for.",
             field="target",
         )
