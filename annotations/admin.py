@@ -24,11 +24,23 @@ from .models import (
     AnchorStatus,
     Annotation,
     ApiToken,
+    Reply,
+    ReviewState,
     Tag,
     deleted_annotation_records,
     safe_colour,
 )
-from .services import AnnotationError, check_note, check_selection, restore_deleted_annotation
+from .services import (
+    AnnotationError,
+    add_reply,
+    check_answer,
+    check_note,
+    check_selection,
+    delete_reply,
+    edit_reply,
+    needs_source,
+    restore_deleted_annotation,
+)
 
 
 def colour_swatch(colour: str, label: str) -> str:
@@ -98,7 +110,19 @@ class AnnotationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Annotation
-        fields = ["article", "tag", "start", "end", "quote", "note", "author", "status"]
+        fields = [
+            "article",
+            "tag",
+            "start",
+            "end",
+            "quote",
+            "note",
+            "author",
+            "status",
+            "review_state",
+            "review_source",
+            "answers",
+        ]
 
     def clean_note(self) -> str:
         try:
@@ -108,6 +132,7 @@ class AnnotationAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self.check_desk(cleaned)
         article = cleaned.get("article")
         start, end, quote = cleaned.get("start"), cleaned.get("end"), cleaned.get("quote")
         if cleaned.get("status") == AnchorStatus.ANCHORED and article and None not in (start, end):
@@ -125,6 +150,36 @@ class AnnotationAdminForm(forms.ModelForm):
                 ) from None
         return cleaned
 
+    def check_desk(self, cleaned) -> None:
+        """The desk's rules, as the pages and the API keep them: a verdict on a claim or a
+        figure has a source; an annotation answers another of its own article, in no circle."""
+        tag, state = cleaned.get("tag"), cleaned.get("review_state")
+        cleaned["review_source"] = (cleaned.get("review_source") or "").strip()
+        if tag is not None and state:
+            probe = Annotation(tag=tag)
+            if needs_source(probe, state) and not cleaned["review_source"]:
+                self.add_error(
+                    "review_source",
+                    f"A {tag.label.lower()} marked {ReviewState(state).label.lower()} needs a "
+                    "source (a URL or a citation).",
+                )
+        answered, article = cleaned.get("answers"), cleaned.get("article")
+        if answered is not None and article is not None:
+            probe = Annotation(pk=self.instance.pk, article=article)
+            try:
+                check_answer(probe, answered)
+            except AnnotationError as error:
+                self.add_error("answers", error.message)
+
+
+class ReplyInline(admin.TabularInline):
+    """The annotation's thread; saved through the services, so mentions follow the text."""
+
+    model = Reply
+    fields = ["text", "author", "created", "modified"]
+    readonly_fields = ["author", "created", "modified"]
+    extra = 0
+
 
 @admin.register(Annotation)
 class AnnotationAdmin(SimpleHistoryAdmin):
@@ -137,6 +192,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         "article",
         "author",
         "status",
+        "review_state",
         "modified",
     ]
     list_display_links = ["id", "quote_excerpt"]
@@ -145,11 +201,13 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         ("author", admin.RelatedOnlyFieldListFilter),
         ("article", admin.RelatedOnlyFieldListFilter),
         "status",
+        "review_state",
     ]
     search_fields = ["quote", "note"]
-    autocomplete_fields = ["article", "tag", "author"]
+    autocomplete_fields = ["article", "tag", "author", "answers"]
     list_select_related = ["tag", "article", "author"]
-    readonly_fields = ["prefix", "suffix", "created", "modified"]
+    readonly_fields = ["prefix", "suffix", "created", "modified", "reviewed_by", "reviewed_at"]
+    inlines = [ReplyInline]
     fieldsets = [
         (None, {"fields": ["article", "tag", "note", "author"]}),
         (
@@ -158,6 +216,20 @@ class AnnotationAdmin(SimpleHistoryAdmin):
                 "fields": ["status", "start", "end", "quote", "prefix", "suffix"],
                 "description": "Offsets count Unicode code points of the article body; an "
                 "anchored annotation's quote must be exactly the text between them.",
+            },
+        ),
+        (
+            "Review",
+            {
+                "fields": [
+                    "review_state",
+                    "review_source",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "answers",
+                ],
+                "description": "A verdict (verified or disputed) on a claim or a figure needs "
+                "a source. “Answers” is the annotation of the same article this one answers.",
             },
         ),
         ("Times", {"fields": ["created", "modified"]}),
@@ -185,7 +257,25 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         if obj.status == AnchorStatus.ANCHORED:
             # Context for re-anchoring always comes from the body, never from the form.
             obj.prefix, obj.suffix = context_around(obj.article.body, obj.start, obj.end)
+        if {"review_state", "review_source"} & set(form.changed_data):
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Replies go through the services (mentions follow their text), one by one."""
+        if formset.model is not Reply:
+            return super().save_formset(request, form, formset, change)
+        replies = formset.save(commit=False)
+        for reply in formset.deleted_objects:
+            delete_reply(reply)
+        for reply in replies:
+            try:
+                if reply.pk is None:
+                    add_reply(form.instance, author=request.user, text=reply.text)
+                else:
+                    edit_reply(reply, text=reply.text, by=request.user)
+            except AnnotationError as error:
+                self.message_user(request, error.message, messages.ERROR)
 
     @admin.action(description="Export selected annotations as CSV", permissions=["view"])
     def export_csv(self, request, queryset):

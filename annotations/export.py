@@ -40,6 +40,11 @@ COLUMN_SOURCES = [
     ("status", "status"),
     ("created", "created"),
     ("modified", "modified"),
+    ("review_state", "review_state"),
+    ("review_source", "review_source"),
+    ("reviewed_by", "reviewed_by__username"),
+    ("replies", "reply_count"),
+    ("answers", "answers_id"),
 ]
 COLUMNS = [column for column, _ in COLUMN_SOURCES]
 SOURCES = [source for _, source in COLUMN_SOURCES]
@@ -88,7 +93,7 @@ def for_export(queryset: AnnotationQuerySet) -> AnnotationQuerySet:
 
     The joins come from naming the related columns; the article body is never read.
     """
-    return queryset.export_order().values_list(*SOURCES)
+    return queryset.with_reply_count().export_order().values_list(*SOURCES)
 
 
 def row_formatter(tz: datetime.tzinfo):
@@ -115,6 +120,11 @@ def row_formatter(tz: datetime.tzinfo):
             status,
             created,
             modified,
+            review_state,
+            review_source,
+            reviewed_by,
+            replies,
+            answers,
         ) = row
         return [
             source_id,
@@ -132,6 +142,11 @@ def row_formatter(tz: datetime.tzinfo):
             status,
             created.astimezone(tz).isoformat(),
             modified.astimezone(tz).isoformat(),
+            review_state,
+            review_source,
+            reviewed_by or "",
+            str(replies),
+            "" if answers is None else str(answers),
         ]
 
     return cells

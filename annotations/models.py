@@ -116,9 +116,8 @@ class AnnotationQuerySet(models.QuerySet):
         """Annotations with the same tag on exactly this passage."""
         return self.filter(article=article, start=start, end=end, tag=tag)
 
-    def with_desk(self) -> "AnnotationQuerySet":
-        """With what the desk shows about each: who reviewed it, the annotation it answers, the
-        ones answering it (`answered_by`), and `reply_count`; a fixed number of queries."""
+    def with_reply_count(self) -> "AnnotationQuerySet":
+        """Each with `reply_count`, counted by a subquery (no GROUP BY over every column)."""
         replies = (
             Reply.objects.filter(annotation=OuterRef("pk"))
             .order_by()
@@ -126,10 +125,15 @@ class AnnotationQuerySet(models.QuerySet):
             .annotate(n=Count("pk"))
             .values("n")
         )
+        return self.annotate(reply_count=Coalesce(Subquery(replies), Value(0)))
+
+    def with_desk(self) -> "AnnotationQuerySet":
+        """With what the desk shows about each: who reviewed it, the annotation it answers, the
+        ones answering it (`answered_by`), and `reply_count`; a fixed number of queries."""
         answering = Annotation.objects.select_related("tag").order_by("start", "end", "id")
         return (
             self.select_related("reviewed_by", "answers__tag")
-            .annotate(reply_count=Coalesce(Subquery(replies), Value(0)))
+            .with_reply_count()
             .prefetch_related(models.Prefetch("answered_by", queryset=answering))
         )
 

@@ -6,7 +6,6 @@ transaction each, and raise `AnnotationError` with a message a person understand
 docs/architecture.md shows where they sit; docs/anchoring.md explains re-anchoring.
 """
 
-import datetime
 import re
 from collections.abc import Sequence
 
@@ -280,6 +279,11 @@ def delete_annotation(annotation: Annotation) -> None:
     """Delete an annotation. Its history keeps the row (a "-" record), so Undo and the admin's
     recover page can bring it back through `restore_deleted_annotation`."""
     lock_for_change(annotation)
+    # Its replies go first, one by one, each history record saying why: Undo brings back
+    # these and not the ones deleted by hand before.
+    for reply in annotation.replies.all():
+        reply._change_reason = REPLY_DELETED_WITH_ANNOTATION
+        reply.delete()
     annotation.delete()
 
 
@@ -323,7 +327,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
     restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
     restored.created = annotation.created = record.created
     restored.save(update_fields=["created"])
-    restore_replies_deleted_with(annotation, record.history_date)
+    restore_replies_deleted_with(annotation)
     return annotation, outcome
 
 
@@ -420,6 +424,7 @@ def reanchor_restored(annotation: Annotation, article, deleted_at) -> Outcome:
 # --- The desk: review states, replies, mentions, answers -----------------------------------
 
 REPLY_MAX_LENGTH = 2000
+REPLY_DELETED_WITH_ANNOTATION = "Deleted with its annotation"
 SOURCE_MAX_LENGTH = Annotation._meta.get_field("review_source").max_length
 # More names than this in one text are not a conversation; only the first ones are mentioned.
 MENTIONS_PER_TEXT = 20
@@ -563,17 +568,17 @@ def delete_reply(reply: Reply) -> None:
     reply.delete()
 
 
-def restore_replies_deleted_with(annotation: Annotation, deleted_at) -> int:
+def restore_replies_deleted_with(annotation: Annotation) -> int:
     """Bring back the replies that went with the annotation when it was deleted (not those
-    deleted by hand before). Returns how many."""
+    deleted by hand before), each as it was last. Returns how many."""
     gone = Reply.history.filter(
         annotation_id=annotation.pk,
         history_type="-",
-        history_date__gte=deleted_at - datetime.timedelta(seconds=2),
+        history_change_reason=REPLY_DELETED_WITH_ANNOTATION,
     ).exclude(id__in=Reply.objects.values("id"))
     users = get_user_model().objects
     restored = 0
-    for record in gone.order_by("history_id"):
+    for record in gone.order_by("-history_id"):
         if Reply.objects.filter(pk=record.id).exists():
             continue
         reply: Reply = record.instance

@@ -19,5 +19,10 @@ def annotation_form(article, tag, author, **overrides) -> dict:
         "start": start,
         "end": start + len("The mayor denied it"),
         "quote": "The mayor denied it",
+        "review_state": "open",
+        "review_source": "",
+        # The replies inline's management form (no replies).
+        "replies-TOTAL_FORMS": 0,
+        "replies-INITIAL_FORMS": 0,
     }
     return {**data, **overrides}

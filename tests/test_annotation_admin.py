@@ -137,6 +137,11 @@ class TestExportAction:
             "status",
             "created",
             "modified",
+            "review_state",
+            "review_source",
+            "reviewed_by",
+            "replies",
+            "answers",
         ]
 
     def test_it_exports_a_filtered_selection(self, admin_client, article, claim, figure):

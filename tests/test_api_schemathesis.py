@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from annotations.models import ApiToken
+from annotations.models import ApiToken, Reply
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, tag
 
@@ -54,6 +54,11 @@ OPERATIONS = [
     ("GET", "/api/annotations/{annotation_id}/"),
     ("PATCH", "/api/annotations/{annotation_id}/"),
     ("DELETE", "/api/annotations/{annotation_id}/"),
+    ("GET", "/api/annotations/{annotation_id}/replies/"),
+    ("POST", "/api/annotations/{annotation_id}/replies/"),
+    ("GET", "/api/replies/{reply_id}/"),
+    ("PATCH", "/api/replies/{reply_id}/"),
+    ("DELETE", "/api/replies/{reply_id}/"),
 ]
 # Per operation and mode; API_FUZZ_EXAMPLES=500 digs deeper when there is time.
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
@@ -98,6 +103,14 @@ def test_it_answers_generated_requests_as_its_openapi_document_says(
                     article=api_world["article"], quote="roads", author=api_world["editor"]
                 )
                 case.path_parameters["annotation_id"] = fresh.pk
+            if "{reply_id}" in path:
+                fresh = AnnotationFactory(
+                    article=api_world["article"], quote="roads", author=api_world["editor"]
+                )
+                reply = Reply.objects.create(
+                    annotation=fresh, author=api_world["editor"], text="a reply"
+                )
+                case.path_parameters["reply_id"] = reply.pk
         response = case.call_and_validate(
             base_url=live_server.url, headers=api_world["headers"], excluded_checks=excluded
         )

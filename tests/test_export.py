@@ -26,7 +26,7 @@ from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFact
 
 COLUMNS = (
     "article_id,article_title,article_date,annotation_id,tag,quote,start,end,prefix,suffix,"
-    "note,author,status,created,modified"
+    "note,author,status,created,modified,review_state,review_source,reviewed_by,replies,answers"
 ).split(",")
 
 ALL_URL = "/export/annotations.csv"
@@ -119,6 +119,11 @@ class TestCsvShape:
             "status": "anchored",
             "created": row["created"],
             "modified": row["modified"],
+            "review_state": "open",
+            "review_source": "",
+            "reviewed_by": "",
+            "replies": "0",
+            "answers": "",
         }
         for column in ("created", "modified"):
             parsed = datetime.datetime.fromisoformat(row[column])
