@@ -88,3 +88,16 @@ def figure(db):
 @pytest.fixture
 def rebuttal(db):
     return factories.tag("rebuttal")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """On SQLite, a test database in a file rather than in memory.
+
+    Then a server in another process (tests/appserver.py) works on the very database the test
+    fills and reads, as it does on PostgreSQL.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
