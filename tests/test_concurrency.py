@@ -12,6 +12,7 @@ import json
 import random
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from annotations.models import AnchorStatus, Annotation, ApiToken, deleted_annot
 from annotations.services import AnnotationError, restore_deleted_annotation
 from newsroom.models import Article, ArticleRevision
 
-from .appserver import database_url, gunicorn
+from .appserver import Visitor, database_url, give_password, gunicorn
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, tag
 
 pytestmark = pytest.mark.concurrency
@@ -109,12 +110,26 @@ def tags(transactional_db):
 
 
 @pytest.fixture
-def server(transactional_db, tmp_path):
-    """gunicorn, four workers, on the test database (a file on SQLite: see tests/conftest.py)."""
-    app = gunicorn(database_url(connection.settings_dict), tmp_path / "gunicorn.log")
-    yield app
-    app.stop()  # before the database is emptied: its workers hold connections
-    assert "Traceback" not in app.log, app.log
+def start_server(transactional_db, tmp_path):
+    """Starts gunicorn servers on the test database (a file on SQLite: see tests/conftest.py)."""
+    started = []
+
+    def start(workers: int = 4):
+        log = tmp_path / f"gunicorn-{len(started)}.log"
+        started.append(gunicorn(database_url(connection.settings_dict), log, workers=workers))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.stop()  # before the database is emptied: their workers hold connections
+    for app in started:
+        assert "Traceback" not in app.log, app.log  # no 500, no crash
+
+
+@pytest.fixture
+def server(start_server):
+    """One server with four worker processes."""
+    return start_server()
 
 
 def test_eight_editors_annotating_one_article_lose_nothing(server, tags):
@@ -286,3 +301,44 @@ def test_two_undo_clicks_at_once_restore_the_annotation_once(tags):
     assert outcomes == {200: 1, 409: CLIENTS - 1}
     assert Annotation.objects.filter(pk=pk).count() == 1
     assert Annotation.history.filter(id=pk, history_type="+").count() == 2  # made, restored
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="app servers on several machines share a PostgreSQL server, not an SQLite file",
+)
+def test_two_app_servers_on_one_database_serve_one_newsroom(start_server, tags):
+    """Scaling out: what one server writes, the other shows; a login on one holds on the other."""
+    one, other = start_server(workers=2), start_server(workers=2)
+    editor = EditorFactory(username="desk")
+    give_password(editor, "a long editorial passphrase")
+    article = ArticleFactory(source_id="shared")
+    token = ApiToken.issue(user=editor, name="scale-out")[1]
+    api_one, api_other = Api(one.url, token), Api(other.url, token)
+    source = api_one.call("GET", "/api/articles/shared/")[1]["url"]
+    start = article.body.index("budget")
+
+    status, made = api_one.call(
+        "POST",
+        "/api/articles/shared/annotations/",
+        annotation_payload(source, article.body, "budget", start=start, note="made on one"),
+    )
+    assert status == 201
+    path = urllib.parse.urlsplit(made["id"]).path
+    status, seen = api_other.call("GET", path)
+    assert status == 200
+    assert seen["body"][1]["value"] == "made on one"
+    listed = api_other.call("GET", "/api/articles/shared/annotations/")[1]
+    assert [item["id"] for item in listed["items"]] == [seen["id"]]
+
+    change = {"body": [{"type": "TextualBody", "purpose": "commenting", "value": "changed"}]}
+    assert api_other.call("PATCH", path, change)[0] == 200
+    assert api_one.call("GET", path)[1]["body"][1]["value"] == "changed"
+
+    # Signed in through one server, the session (stored in the database) holds on the other.
+    visitor = Visitor()
+    status, url, _ = visitor.log_in(one.url, "desk", "a long editorial passphrase")
+    assert (status, url) == (200, one.url + "/")
+    status, url, page = visitor.get(other.url + "/articles/shared/")
+    assert (status, url) == (200, other.url + "/articles/shared/")
+    assert "changed" in page

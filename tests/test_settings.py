@@ -99,3 +99,9 @@ def test_it_opens_sqlite_in_wal_mode():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_it_keeps_sessions_in_the_database_for_several_app_servers():
+    # Nothing a login needs lives in one process's memory: any server behind the proxy answers.
+    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert django_settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"
