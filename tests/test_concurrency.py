@@ -5,7 +5,8 @@ and deletes racing each other, two Undo clicks at once: nothing is lost, nothing
 back, and no annotation ends up disagreeing with its article's body. The server is gunicorn
 with four worker processes (tests/appserver.py) on the test database, so on PostgreSQL the row
 locks are real, and on SQLite the settings that let one file hold a desk of editors (WAL, a
-busy timeout, transactions that take the write lock first) are what is tested.
+busy timeout, transactions that take the write lock first) are what is tested. On PostgreSQL,
+two servers on one database also stand for several app servers behind a proxy.
 """
 
 import json
@@ -126,10 +127,21 @@ def start_server(transactional_db, tmp_path):
         assert "Traceback" not in app.log, app.log  # no 500, no crash
 
 
+@pytest.fixture(scope="module")
+def running_server(django_db_setup, tmp_path_factory):
+    """One gunicorn with four workers for the module, started once (booting takes seconds)."""
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    app = gunicorn(database_url(connection.settings_dict), log)
+    yield app
+    app.stop()
+
+
 @pytest.fixture
-def server(start_server):
-    """One server with four worker processes."""
-    return start_server()
+def server(running_server, transactional_db):
+    """The module's server; the test fails if the server logged a crash (a 500) meanwhile."""
+    seen = len(running_server.log)
+    yield running_server
+    assert "Traceback" not in running_server.log[seen:], running_server.log[seen:]
 
 
 def test_eight_editors_annotating_one_article_lose_nothing(server, tags):
