@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from newsroom.models import Article
@@ -36,6 +37,7 @@ from .highlighting import highlights_for, render_blocks, tag_css
 from .models import AnchorStatus, Annotation, Tag
 from .services import (
     AnnotationError,
+    check_selection,
     create_annotation,
     delete_annotation,
     find_tag,
@@ -125,15 +127,19 @@ def annotation_entry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     article = get_article_to_annotate(request.user, source_id)
     try:
-        annotation = create_annotation(
-            article=article,
-            tag=find_tag(request.POST.get("tag")),
-            start=request.POST.get("start"),
-            end=request.POST.get("end"),
-            quote=_quote_from(request.POST.get("quote")),
-            note=_note_from(request.POST.get("note", "")),
-            author=request.user,
-        )
+        tag = find_tag(request.POST.get("tag"))
+        values = {
+            "start": request.POST.get("start"),
+            "end": request.POST.get("end"),
+            "quote": _quote_from(request.POST.get("quote")),
+            "note": _note_from(request.POST.get("note", "")),
+        }
+        if request.POST.get("duplicate") != "ok":
+            # The same tag on the same passage twice is most often a double key press.
+            asking = _ask_before_duplicate(request, article, tag, values)
+            if asking is not None:
+                return asking
+        annotation = create_annotation(article=article, tag=tag, author=request.user, **values)
     except AnnotationError as error:
         return _refused(request, article, error)
     notice = f"Tagged “{_short(annotation.quote)}” as {annotation.tag.label}."
@@ -355,6 +361,26 @@ def _next_in_list(article: Article, annotation: Annotation) -> int | None:
     if not following:
         return None
     return min(following, key=lambda row: (row[0] == AnchorStatus.ORPHANED, *row[1:]))[3]
+
+
+def _ask_before_duplicate(request, article: Article, tag: Tag, values: dict) -> HttpResponse | None:
+    """When the passage already carries this tag, the question whether to save another one
+    (into the page's prompt region, not over the text); None when there is no such twin."""
+    start, end = check_selection(article, values["start"], values["end"], values["quote"])
+    existing = (
+        Annotation.objects.duplicates_of(article=article, start=start, end=end, tag=tag)
+        .select_related("author")
+        .first()
+    )
+    if existing is None:
+        return None
+    context = {"article": article, "tag": tag, "existing": existing, "values": values}
+    if not request.htmx:
+        return render(request, "annotations/desk.html#duplicate_prompt", context, status=409)
+    return retarget(
+        reswap(render(request, "annotations/desk.html#duplicate_prompt", context), "innerHTML"),
+        "#desk-prompt",
+    )
 
 
 def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError) -> HttpResponse:

@@ -265,3 +265,36 @@ def test_the_article_list_counts_the_open_claims(client, viewer, claim, figure):
     Annotation.objects.filter(quote="budget").update(review_state="verified")
     client.force_login(viewer)
     assert "1 open claim<" in client.get("/").content.decode()
+
+
+# The same tag on the same passage twice ----------------------------------------------------
+
+
+def test_it_asks_before_a_duplicate_and_saves_it_when_told(client, editor, mine):
+    client.force_login(editor)
+    start = mine.article.body.index("30% of the budget")
+    data = {"start": start, "end": start + 17, "quote": "30% of the budget", "tag": "claim"}
+    url = f"/articles/{mine.article.source_id}/annotations/"
+
+    asked = client.post(url, {**data, "note": "again"}, **HTMX)
+
+    assert asked.status_code == 200
+    assert asked["HX-Retarget"] == "#desk-prompt"
+    html = asked.content.decode()
+    assert "already has a claim (by editor)" in html
+    assert 'name="duplicate" value="ok"' in html and 'name="note" value="again"' in html
+    assert Annotation.objects.count() == 1
+
+    assert client.post(url, {**data, "duplicate": "ok"}, **HTMX).status_code == 200
+    assert Annotation.objects.count() == 2
+    assert client.post(url, {**data, "tag": "figure"}, **HTMX).status_code == 200
+    assert Annotation.objects.count() == 3  # another tag on the same passage is no duplicate
+
+
+def test_a_plain_post_of_a_duplicate_is_asked_with_409(client, editor, mine):
+    client.force_login(editor)
+    start = mine.article.body.index("30% of the budget")
+    data = {"start": start, "end": start + 17, "quote": "30% of the budget", "tag": "claim"}
+    response = client.post(f"/articles/{mine.article.source_id}/annotations/", data)
+    assert response.status_code == 409
+    assert "Save a second claim" in response.content.decode()

@@ -178,7 +178,8 @@
   }
 
   function updateToolbar() {
-    if (!toolbar || mouseDown) return;
+    // While the editor is in the toolbar (its note field moves the selection), it stays.
+    if (!toolbar || mouseDown || toolbar.contains(document.activeElement)) return;
     const selection = document.getSelection();
     const passage = passageFrom(selection);
     if (!passage) {

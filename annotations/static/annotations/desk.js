@@ -10,6 +10,16 @@
   const root = document.getElementById("annotating");
   if (!root || typeof htmx === "undefined") return;
 
+  // Submit a desk form through htmx directly: one swapped in a moment ago may not be wired
+  // yet, and a plain submit would leave the page.
+  function submit(form) {
+    htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form,
+      target: form.getAttribute("hx-target"),
+      swap: "outerHTML",
+    });
+  }
+
   function picker() {
     return document.querySelector("form[data-answer-picker]");
   }
@@ -35,7 +45,7 @@
       select.add(new Option(chosen.textContent.trim().slice(0, 70), id));
     }
     select.value = id;
-    form.requestSubmit();
+    submit(form);
   }, true);
 
   function syncPicking() {
@@ -47,9 +57,9 @@
     // Ctrl+Enter (or Cmd+Enter) sends a reply or a source, as in most chat boxes.
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       const form = field.closest && field.closest(".reply-form, .source-prompt");
-      if (form) {
+      if (form && form.reportValidity()) {
         event.preventDefault();
-        form.requestSubmit();
+        submit(form);
       }
       return;
     }
@@ -60,7 +70,12 @@
       if (cancel) {
         event.preventDefault();
         event.stopPropagation();
-        cancel.click();
+        // Asked directly, not by clicking: the prompt may have come in a moment ago, before
+        // htmx has wired its buttons.
+        htmx.ajax("GET", cancel.getAttribute("hx-get"), {
+          target: cancel.getAttribute("hx-target"),
+          swap: "outerHTML",
+        });
       }
     }
   }, true);
@@ -77,6 +92,52 @@
     const box = event.target.closest("[data-state-filter]");
     if (box) root.classList.toggle(`hide-review-${box.dataset.stateFilter}`, !box.checked);
   });
+
+  // The toolbar's note: it rides along with the tag the toolbar saves the passage with.
+  const note = document.querySelector("[data-toolbar-note]");
+  const noteTag = document.querySelector("[data-toolbar-note-tag]");
+  const toolbar = document.getElementById("tag-toolbar");
+
+  if (note && toolbar) {
+    document.body.addEventListener("htmx:configRequest", (event) => {
+      if (event.detail.elt !== toolbar || event.detail.path !== root.dataset.createUrl) return;
+      if (note.value.trim()) event.detail.parameters.note = note.value;
+      note.value = "";
+    });
+    // The toolbar keeps the selection by refusing mouse presses; the note field and its tag
+    // take them (annotate.js leaves the toolbar open while the focus is in it).
+    for (const field of [note, noteTag]) {
+      field.addEventListener("mousedown", (event) => event.stopPropagation());
+    }
+    note.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        event.stopPropagation();
+        const button = toolbar.querySelector(`button[data-tag="${CSS.escape(noteTag.value)}"]`);
+        if (button) button.click();
+      } else if (event.key === "Escape") {
+        note.value = ""; // annotate.js closes the toolbar
+        document.getElementById("article-body").focus({ preventScroll: true });
+      }
+    });
+  }
+
+  // A question in the prompt region (a duplicate): "Don't save" or Escape clears it.
+  const prompt = document.getElementById("desk-prompt");
+  if (prompt) {
+    prompt.addEventListener("click", (event) => {
+      if (event.target.closest("[data-dismiss-prompt]")) prompt.replaceChildren();
+    });
+    prompt.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") prompt.replaceChildren();
+    });
+    document.body.addEventListener("htmx:afterRequest", (event) => {
+      // Whatever was saved meanwhile answers the question.
+      if (event.detail.successful && event.detail.target && event.detail.target.id === "article-body") {
+        prompt.replaceChildren();
+      }
+    });
+  }
 
   document.body.addEventListener("htmx:afterSettle", () => {
     syncStateFilters();
