@@ -273,7 +273,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
                 if reply.pk is None:
                     add_reply(form.instance, author=request.user, text=reply.text)
                 else:
-                    edit_reply(reply, text=reply.text, by=request.user)
+                    edit_reply(reply, text=reply.text, actor=request.user)
             except AnnotationError as error:
                 self.message_user(request, error.message, messages.ERROR)
 

@@ -240,12 +240,12 @@ def lock_for_change(annotation: Annotation) -> None:
 
 @transaction.atomic
 def update_annotation(
-    annotation: Annotation, *, tag: Tag | None = None, note: str | None = None, by=None
+    annotation: Annotation, *, tag: Tag | None = None, note: str | None = None, actor=None
 ):
     """Change an annotation's tag and/or note; only the given fields are written.
 
-    `by` is who changes it (the author when not given): colleagues newly `@mentioned` in the
-    note are told it was them."""
+    `actor` is who changes it (the author when not given): colleagues newly `@mentioned` in
+    the note are told it was them."""
     lock_for_change(annotation)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
@@ -257,7 +257,7 @@ def update_annotation(
     if fields:
         annotation.save(update_fields=[*fields, "modified"])
     if "note" in fields:
-        sync_mentions(annotation, None, annotation.note, by=by or annotation.author)
+        sync_mentions(annotation, None, annotation.note, by=actor or annotation.author)
     return annotation
 
 
@@ -551,13 +551,13 @@ def lock_reply(reply: Reply) -> None:
 
 
 @transaction.atomic
-def edit_reply(reply: Reply, *, text: str, by=None) -> Reply:
+def edit_reply(reply: Reply, *, text: str, actor=None) -> Reply:
     text = check_reply_text(text)
     lock_reply(reply)
     if text != reply.text:
         reply.text = text
         reply.save(update_fields=["text", "modified"])
-        sync_mentions(reply.annotation, reply, text, by=by or reply.author)
+        sync_mentions(reply.annotation, reply, text, by=actor or reply.author)
     return reply
 
 

@@ -156,7 +156,7 @@ def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         note = _note_from(request.POST["note"]) if "note" in request.POST else None
         if tag is None and note is None:
             raise AnnotationError("Nothing to change: send a tag or a note.")
-        update_annotation(annotation, tag=tag, note=note)
+        update_annotation(annotation, tag=tag, note=note, actor=request.user)
     except AnnotationError as error:
         return _refused(request, annotation.article, error)
     notice = f"Saved the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."

@@ -143,7 +143,7 @@ def reply_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     reply = get_reply_to_change(request.user, pk)
     annotation = get_annotation_to_read(reply.annotation_id)
     try:
-        edit_reply(reply, text=request.POST.get("text", ""), by=request.user)
+        edit_reply(reply, text=request.POST.get("text", ""), actor=request.user)
     except AnnotationError as error:
         return _refused(request, annotation, error)
     if not request.htmx:

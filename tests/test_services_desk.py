@@ -139,7 +139,7 @@ def test_it_follows_the_text_when_a_reply_or_a_note_changes(mine, editor, other_
     edit_reply(reply, text="@staff only")
     assert list(Mention.objects.values_list("user__username", flat=True)) == ["staff"]
 
-    update_annotation(mine, note="Ask @other_editor", by=editor)
+    update_annotation(mine, note="Ask @other_editor", actor=editor)
     note_mention = Mention.objects.get(reply=None)
     assert (note_mention.user, note_mention.annotation) == (other_editor, mine)
 

@@ -310,7 +310,7 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
             reselect_annotation(
                 annotation, start=selection.start, end=selection.end, quote=selection.exact
             )
-        update_annotation(annotation, tag=tag, note=note, by=request.auth)
+        update_annotation(annotation, tag=tag, note=note, actor=request.auth)
     return wa.annotation_to_jsonld(annotation, links)
 
 
@@ -411,7 +411,7 @@ def get_reply(request, reply_id: int):
 def change_reply(request, reply_id: int, payload: ReplyPatchIn):
     found = get_reply_to_change(request.auth, reply_id)
     text = read_reply_text(bodies_of(payload.model_dump()["body"]))
-    edit_reply(found, text=text, by=request.auth)
+    edit_reply(found, text=text, actor=request.auth)
     return wa.reply_to_jsonld(found, wa.Links.for_request(request))
 
 

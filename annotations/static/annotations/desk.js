@@ -110,7 +110,8 @@
       field.addEventListener("mousedown", (event) => event.stopPropagation());
     }
     note.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      // Ctrl+Enter as in the desk's other fields; a plain Enter too, the field being one line.
+      if (event.key === "Enter") {
         event.preventDefault();
         event.stopPropagation();
         const button = toolbar.querySelector(`button[data-tag="${CSS.escape(noteTag.value)}"]`);
