@@ -59,6 +59,7 @@ class RenderedBlock:
     kind: str
     start: int
     html: SafeString
+    position: int = 0
 
     @property
     def is_heading(self) -> bool:
@@ -171,6 +172,7 @@ def render_blocks(
             kind=block.kind,
             start=start,
             html=block_html(block.text, per_block[i], link=block.kind == BlockKind.PHOTO_CREDIT),
+            position=block.position,
         )
         for i, (block, start) in enumerate(blocks)
     ]
