@@ -212,7 +212,13 @@ def delta_since(
         event.kind == ChangeKind.TEXT for event in events
     )
     current = {a.pk: a for a in listed(article, filters).filter(pk__in=ids)} if ids else {}
-    delta.removed = sorted(ids)
+    # Out of the list first (an entry the page may show), then back in at its place; one
+    # created after `since` is not on the page yet.
+    first_kind: dict[int, str] = {}
+    for event in events:
+        if event.annotation_id is not None:
+            first_kind.setdefault(event.annotation_id, event.kind)
+    delta.removed = sorted(pk for pk, kind in first_kind.items() if kind != ChangeKind.CREATED)
     if not delta.text_changed:
         spans = [(e.old_start, e.old_end) for e in events if e.old_start is not None]
         spans += [(a.start, a.end) for a in current.values() if a.status != AnchorStatus.ORPHANED]
