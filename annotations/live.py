@@ -24,8 +24,8 @@ from newsroom.models import Article
 from .highlighting import RenderedBlock, highlights_for, render_blocks
 from .models import AnchorStatus, Annotation, AnnotationEvent, ChangeKind
 
-# Entries in the first page of the side list and in each page loaded after it.
-PAGE_SIZE = 50
+# Entries in the first page of the side list and in each page loaded after it: a screenful.
+PAGE_SIZE = 30
 # The most entries a page shows at once without JavaScript (?show=).
 MAX_SHOWN = 5000
 # Beyond this many annotations touched in one delta, the page gets the whole text again.

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
@@ -430,7 +430,9 @@ def _delta(
         article,
         int(since),
         user=request.user,
-        filters=Filters.from_query(state),
+        # The page's list filter, as its URL's query (`tag` alone would clash with the tag
+        # a create sends).
+        filters=Filters.from_query(QueryDict(state.get("filter", ""))),
         loaded_until=key_from(state.get("after")),
     )
     context = {

@@ -472,10 +472,7 @@
     const more = document.getElementById("annotation-more");
     if (more) params.after = more.dataset.after;
     // The list's filter is the page's URL (the filter form pushes it there).
-    const query = new URLSearchParams(window.location.search);
-    for (const name of ["tag", "author", "status", "q"]) {
-      if (query.get(name)) params[name] = query.get(name);
-    }
+    params.filter = window.location.search.replace(/^\?/, "");
   });
 
   let swapping = null; // the element whose request is being answered
@@ -504,16 +501,16 @@
 
   document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
     const target = event.detail.target;
-    if (inUse(target)) {
-      event.detail.shouldSwap = false;
+    const fragment = event.detail.fragment;
+    const incoming = fragment instanceof DocumentFragment ? fragment.firstElementChild : fragment;
+    if (incoming && incoming.id === target.id) {
+      // Replacing or removing the target itself.
+      if (inUse(target)) event.detail.shouldSwap = false;
       return;
     }
     // An entry going in whose old copy stayed (kept above): don't list it twice.
-    const fragment = event.detail.fragment;
-    const entry = fragment && fragment.querySelector && fragment.querySelector("li.annotation[id]");
-    if (entry && target.id !== entry.id && document.getElementById(entry.id)) {
-      event.detail.shouldSwap = false;
-    }
+    const entry = incoming && incoming.querySelector("li.annotation[id]");
+    if (entry && document.getElementById(entry.id)) event.detail.shouldSwap = false;
   });
 
   // Polling: every few seconds while the tab is visible, "anything since version N?". An
