@@ -1,12 +1,15 @@
-"""Who may do what (SPEC §9), in one place: every view and API operation asks here.
+"""Who may do what, in one place: every view and API operation asks here.
 
 Anonymous users never reach these (login is required by middleware; the API answers 401).
 Signed-in users outside "Editors" read and export; editors annotate and change their own
 annotations; staff do everything.
+
+The helpers raise Http404 and PermissionDenied with messages a person understands, so the
+pages and the API refuse in the same words.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from newsroom.models import Article
 
@@ -35,48 +38,40 @@ def can_delete(user, annotation: Annotation) -> bool:
     return annotation.author_id == user.pk and user.has_perm("annotations.delete_annotation")
 
 
-def get_article_for_user(user, source_id: str) -> Article:
-    """Any signed-in user may read any article; 404 when there is none."""
-    return get_object_or_404(Article, source_id=source_id)
+def get_article_to_read(source_id: str) -> Article:
+    """Any signed-in user may read any article."""
+    # A NUL cannot be in a stored source id, and PostgreSQL refuses to even compare with one.
+    if "\x00" not in source_id:
+        try:
+            return Article.objects.get(source_id=source_id)
+        except Article.DoesNotExist:
+            pass
+    raise Http404(f"There is no article {source_id!r}.")
 
 
 def get_article_to_annotate(user, source_id: str) -> Article:
     if not can_annotate(user):
         raise PermissionDenied("Only editors may annotate.")
-    return get_object_or_404(Article, source_id=source_id)
+    return get_article_to_read(source_id)
 
 
-def get_annotation_to_change(user, annotation_id) -> Annotation:
-    annotation = get_object_or_404(Annotation.objects.with_related(), pk=annotation_id)
+def get_annotation_to_read(annotation_id: int) -> Annotation:
+    """Any signed-in user may read any annotation."""
+    try:
+        return Annotation.objects.with_related().get(pk=annotation_id)
+    except Annotation.DoesNotExist:
+        raise Http404(f"There is no annotation {annotation_id}.") from None
+
+
+def get_annotation_to_change(user, annotation_id: int) -> Annotation:
+    annotation = get_annotation_to_read(annotation_id)
     if not can_change(user, annotation):
         raise PermissionDenied("Only the annotation's author or staff may change it.")
     return annotation
 
 
-def get_annotation_to_delete(user, annotation_id) -> Annotation:
-    annotation = get_object_or_404(Annotation.objects.with_related(), pk=annotation_id)
+def get_annotation_to_delete(user, annotation_id: int) -> Annotation:
+    annotation = get_annotation_to_read(annotation_id)
     if not can_delete(user, annotation):
         raise PermissionDenied("Only the annotation's author or staff may delete it.")
     return annotation
-
-
-EDITOR_PERMISSIONS = [
-    ("annotations", "add_annotation"),
-    ("annotations", "change_annotation"),
-    ("annotations", "delete_annotation"),
-    ("annotations", "view_annotation"),
-    ("annotations", "view_tag"),
-    ("newsroom", "view_article"),
-]
-
-
-def ensure_editors_group():
-    """The "Editors" group with its permissions (a data migration makes it; this repairs it)."""
-    from django.contrib.auth.models import Group, Permission
-
-    group, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
-    for app_label, codename in EDITOR_PERMISSIONS:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return group

@@ -1,10 +1,8 @@
-"""The admin for tags and annotations (SPEC §1: admins manage them; issue 6: with history).
+"""The admin for tags, annotations and API tokens.
 
 Both use simple-history's admin, so each object has a History page (who changed what, when).
 Deleted annotations are listed at `annotation/recover/`, where staff restore them.
 """
-
-import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,8 +18,16 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from .anchoring import Outcome
 from .export import csv_chunks, streamed_download
-from .models import AnchorStatus, Annotation, ApiToken, Tag, deleted_annotation_records
+from .models import (
+    AnchorStatus,
+    Annotation,
+    ApiToken,
+    Tag,
+    deleted_annotation_records,
+    safe_colour,
+)
 from .services import (
     AnnotationError,
     check_note,
@@ -32,19 +38,15 @@ from .services import (
     save_annotation,
 )
 
-HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-FALLBACK_COLOUR = "#6b7280"
-
 
 def colour_swatch(colour: str, label: str) -> str:
     """A small square of `colour` as inline SVG.
 
     Our CSP forbids style attributes, the admin's pages included, so the colour travels in an
-    SVG `fill` attribute (a presentation attribute, not a style). The colour is checked again
-    here, although the model validates it, because a row written around the form (a bulk update,
-    a fixture) must not put arbitrary text into an attribute.
+    SVG `fill` attribute (a presentation attribute, not a style), through `safe_colour`, so a
+    row written around the form cannot put arbitrary text into an attribute.
     """
-    fill = colour if HEX_COLOUR.fullmatch(colour or "") else FALLBACK_COLOUR
+    fill = safe_colour(colour)
     return format_html(
         '<svg class="tag-swatch" width="16" height="16" viewBox="0 0 16 16" role="img" '
         'aria-label="{} colour {}"><rect width="16" height="16" rx="3" fill="{}"/></svg>',
@@ -99,8 +101,8 @@ class TagAdmin(SimpleHistoryAdmin):
 
 
 class AnnotationAdminForm(forms.ModelForm):
-    """Keeps SPEC §3's promise in the admin too: an anchored annotation's quote is the text at
-    its offsets. Fuzzy and orphaned ones, by definition, may differ from the body."""
+    """Keeps the data model's promise in the admin too: an anchored annotation's quote is the
+    text at its offsets. Fuzzy and orphaned ones, by definition, may differ from the body."""
 
     class Meta:
         model = Annotation
@@ -260,7 +262,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:annotations_annotation_recover_list"))
         self.log_addition(request, annotation, "Restored from history.")
-        if outcome in ("kept", "moved"):
+        if not outcome.needs_review:
             self.message_user(request, format_html("Restored “{}”.", annotation))
         else:
             self.message_user(
@@ -269,16 +271,13 @@ class AnnotationAdmin(SimpleHistoryAdmin):
                     "Restored “{}”. Its article's text has changed since it was deleted, so it "
                     "is marked {}: an editor should review it on the article's page.",
                     annotation,
-                    "orphaned" if outcome == "orphaned" else "for review (similar words)",
+                    "orphaned" if outcome == Outcome.ORPHANED else "for review (similar words)",
                 ),
                 messages.WARNING,
             )
         return HttpResponseRedirect(
             reverse("admin:annotations_annotation_change", args=[annotation.pk])
         )
-
-
-# API tokens (SPEC §8) are managed below this line by the API's admin.
 
 
 @admin.register(ApiToken)

@@ -1,4 +1,4 @@
-"""Re-anchoring annotations when an article's body changes (SPEC §3, §4).
+"""Re-anchoring annotations when an article's body changes (docs/anchoring.md tells the story).
 
 The promise: an annotation is never deleted, and never silently put on the wrong words. Each
 one ends up in one of four states, and the report counts them:
@@ -18,8 +18,8 @@ How an annotation is placed, cheapest first:
    annotation of an edited article is settled here, with a bisection and a string comparison.
 2. Otherwise its quote is searched for, exactly and then approximately (edit distance at most a
    quarter of the quote's length), and every candidate is scored on the quote, the stored
-   prefix and suffix, and the distance from where the edit carried it, with Hypothesis's
-   weights (`matchQuote` in hypothesis/client). A candidate is accepted only with evidence
+   prefix and suffix, and the distance from where the edit carried it, with the weights of
+   the Hypothesis web annotator's `matchQuote`. A candidate is accepted only with evidence
    that it is the same passage: a quote long enough to identify itself, or context that
    agrees (see `acceptable`).
 3. Only text the edit inserted or changed is searched: text that was already in the old body,
@@ -546,7 +546,8 @@ def _edit_scores(text: str, pattern: str, *, free_start: bool):
 
 
 def context_around(body: str, start: int, end: int) -> tuple[str, str]:
-    """The prefix and suffix stored with a quote, for re-anchoring (SPEC §3)."""
+    """The prefix and suffix stored with a quote: the context that re-anchoring scores
+    candidates against (`ANNOTATION_CONTEXT_LENGTH` characters on each side)."""
     n = settings.ANNOTATION_CONTEXT_LENGTH
     return body[max(0, start - n) : start], body[end : end + n]
 
@@ -664,17 +665,17 @@ class AnchoringReport:
     orphaned: int = 0
     written: int = field(default=0, compare=False)
 
+    @classmethod
+    def from_dict(cls, counts: dict) -> AnchoringReport:
+        """The report as stored with a revision (`as_dict`); a missing count is 0."""
+        return cls(**{outcome.value: int(counts.get(outcome, 0)) for outcome in Outcome})
+
     def as_dict(self) -> dict[str, int]:
-        return {
-            "kept": self.kept,
-            "moved": self.moved,
-            "fuzzy": self.fuzzy,
-            "orphaned": self.orphaned,
-        }
+        return {outcome.value: getattr(self, outcome.value) for outcome in Outcome}
 
     @property
     def needs_review(self) -> int:
-        return self.fuzzy + self.orphaned
+        return sum(getattr(self, outcome.value) for outcome in Outcome if outcome.needs_review)
 
     def describe(self) -> str:
         """`12 annotations kept, 2 moved, 1 fuzzy awaiting review, 0 orphaned`."""
@@ -685,5 +686,5 @@ class AnchoringReport:
             f"{self.fuzzy} fuzzy awaiting review, {self.orphaned} orphaned"
         )
 
-    def count(self, outcome: Outcome) -> None:
-        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+    def count(self, outcome: Outcome, n: int = 1) -> None:
+        setattr(self, outcome.value, getattr(self, outcome.value) + n)

@@ -1,7 +1,8 @@
-"""CSV export of annotations (SPEC §7): the rows, the streaming, and the two download views.
+"""The downloads of annotations: the CSV (its rows, its streaming, its two download views) and
+the two W3C JSON-LD download views (the JSON-LD itself is written by webannotation.py).
 
-The same generator feeds the web download, the admin action and `manage.py export_annotations`,
-so all three write byte-identical CSV.
+The same CSV generator feeds the web download, the admin action and
+`manage.py export_annotations`, so all three write byte-identical CSV.
 """
 
 import csv
@@ -10,18 +11,19 @@ import re
 from collections.abc import Iterable, Iterator
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .access import get_article_for_user
-from .models import Annotation
+from . import webannotation
+from .access import get_article_to_read
+from .models import Annotation, AnnotationQuerySet
 
-# The CSV's columns (SPEC §7) and where each comes from. Rows are read as tuples, not model
-# instances: building three model objects per row was most of the export's time.
+# The CSV's columns (the README lists them) and where each comes from. Rows are read as
+# tuples, not model instances: building three model objects per row was most of the export's
+# time.
 COLUMN_SOURCES = [
     ("article_id", "article__source_id"),
     ("article_title", "article__title"),
@@ -45,11 +47,10 @@ SOURCES = [source for _, source in COLUMN_SOURCES]
 # OWASP "CSV Injection": a spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Cells that get a leading "'": the formula starts, and (so that stripping one "'" back is
-# lossless) cells whose apostrophes already stand before one. See `strip_neutralised`.
+# lossless: the README shows how a pipeline does it) cells whose apostrophes already stand
+# before one.
 _STARTS = "[" + re.escape("".join(FORMULA_PREFIXES)) + "]"
 NEUTRALISE = re.compile("'*" + _STARTS)
-# What a pipeline removes to get the stored text back (the README shows it for pandas).
-NEUTRALISED = re.compile("^'(?='*" + _STARTS + ")")
 _FIRST_CHARS = frozenset("'" + "".join(FORMULA_PREFIXES))
 
 # Rows fetched from the database at a time: memory holds at most this many rows, however long
@@ -67,8 +68,8 @@ def neutralise(cell: str) -> str:
     """The cell with a leading `'` when a spreadsheet would run it as a formula (OWASP).
 
     Also when the cell is apostrophes then a formula start (`'=x` becomes `''=x`), so that
-    `strip_neutralised` gives every cell back exactly: without it, a note that really begins
-    `'=` could not be told from a neutralised `=`.
+    the README's stripping recipe gives every cell back exactly: without it, a note that really
+    begins `'=` could not be told from a neutralised `=`.
 
     Applied to every cell, numbers included: the numeric columns (ids, `start`, `end`) are
     non-negative by construction (PositiveIntegerField and auto ids, checked by the database),
@@ -81,20 +82,13 @@ def neutralise(cell: str) -> str:
     return cell
 
 
-def strip_neutralised(cell: str) -> str:
-    """`neutralise` undone: what a data pipeline applies to each cell it reads."""
-    return NEUTRALISED.sub("", cell, count=1)
-
-
-def for_export(queryset: QuerySet) -> QuerySet:
+def for_export(queryset: AnnotationQuerySet) -> AnnotationQuerySet:
     """The queryset as the export reads it: one query, only the columns it writes, as tuples
     in COLUMNS order, in a stable order (newest article first, then by position).
 
     The joins come from naming the related columns; the article body is never read.
     """
-    return queryset.order_by(
-        "-article__date", "article__source_id", "start", "end", "id"
-    ).values_list(*SOURCES)
+    return queryset.export_order().values_list(*SOURCES)
 
 
 def row_formatter(tz: datetime.tzinfo):
@@ -161,7 +155,7 @@ class _Pieces:
         return text
 
 
-def csv_chunks(queryset: QuerySet, *, raw: bool = False) -> Iterator[str]:
+def csv_chunks(queryset: AnnotationQuerySet, *, raw: bool = False) -> Iterator[str]:
     """The CSV of `queryset`'s annotations, header first, as text pieces ending at row ends.
 
     Lazy: the query runs when the first row is needed and rows are read ITERATOR_CHUNK_SIZE at
@@ -190,7 +184,7 @@ def csv_chunks(queryset: QuerySet, *, raw: bool = False) -> Iterator[str]:
         yield pieces.take()
 
 
-def write_csv(queryset: QuerySet, out, *, raw: bool = False) -> None:
+def write_csv(queryset: AnnotationQuerySet, out, *, raw: bool = False) -> None:
     """Write the CSV to a text file opened with `newline=""` (csv writes its own "\\r\\n")."""
     for chunk in csv_chunks(queryset, raw=raw):
         out.write(chunk)
@@ -214,7 +208,7 @@ def streamed_download(
 @require_safe
 @never_cache
 def export_csv_all(request: HttpRequest) -> StreamingHttpResponse:
-    # Any signed-in user may export everything (SPEC §1, §9).
+    # Any signed-in user may export everything.
     today = timezone.localdate().isoformat()
     return streamed_download(
         csv_chunks(Annotation.objects.all()), filename=f"annotations-{today}.csv"
@@ -225,8 +219,29 @@ def export_csv_all(request: HttpRequest) -> StreamingHttpResponse:
 @require_safe
 @never_cache
 def export_csv_article(request: HttpRequest, source_id: str) -> StreamingHttpResponse:
-    article = get_article_for_user(request.user, source_id)
+    article = get_article_to_read(source_id)
     return streamed_download(
         csv_chunks(Annotation.objects.for_article(article)),
         filename=f"annotations-{safe_filename_part(article.source_id)}.csv",
     )
+
+
+def jsonld_download(chunks: Iterable[str], filename: str) -> StreamingHttpResponse:
+    return streamed_download(chunks, filename=filename, content_type=webannotation.MEDIA_TYPE)
+
+
+@login_required
+@require_safe
+@never_cache
+def export_jsonld_all(request: HttpRequest) -> StreamingHttpResponse:
+    chunks = webannotation.export_chunks(webannotation.Links.for_request(request))
+    return jsonld_download(chunks, "annotations.jsonld")
+
+
+@login_required
+@require_safe
+@never_cache
+def export_jsonld_article(request: HttpRequest, source_id: str) -> StreamingHttpResponse:
+    article = get_article_to_read(source_id)
+    chunks = webannotation.export_chunks(webannotation.Links.for_request(request), article)
+    return jsonld_download(chunks, f"{article.source_id}-annotations.jsonld")

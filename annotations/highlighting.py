@@ -1,6 +1,6 @@
 """Turning an article's blocks and annotations into escaped HTML with `<mark>` highlights.
 
-Highlights may overlap and nest (SPEC §4). Each block's text is cut at every highlight
+Highlights may overlap and nest. Each block's text is cut at every highlight
 boundary into segments; a segment covered by several annotations gets one `<mark>` per
 annotation, nested in a fixed order, so every mark carries exactly one `data-tag` and one
 `data-annotation` and each highlight stays visible and clickable. The text nodes of a block
@@ -19,22 +19,18 @@ from django.utils.safestring import SafeString, mark_safe
 
 from newsroom.models import BlockKind
 
-from .models import AnchorStatus
+from .models import AnchorStatus, safe_colour
 
 # Deeper than this, nested marks share one underline offset (CSS caps the tint stacking too).
 MAX_DEPTH_CLASS = 3
 
-# Marks are tinted with the tag colour at this opacity; nested tints stack (see tag_css).
+# Marks are tinted with the tag colour at this opacity; nested tints stack (app.css stops
+# after three). The page's ink (`--ink` in app.css) stays readable on three stacked tints of
+# any colour, which tests/test_pages.py checks.
 TINT_ALPHA = 0.2
-# Body text colour inside marks; with at most three stacked tints of any colour it keeps
-# a contrast of at least 4.5:1 (WCAG AA), which tests/test_pages.py checks.
-MARK_INK = "#111111"
-MAX_STACKED_TINTS = 3
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _SAFE_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-FALLBACK_COLOUR = "#4b5563"
 
 
 @dataclass(frozen=True)
@@ -185,10 +181,6 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _hex(rgb: Iterable[float]) -> str:
-    return "#" + "".join(f"{round(c):02x}" for c in rgb)
-
-
 def relative_luminance(colour: str) -> float:
     """WCAG 2 relative luminance of a #rrggbb colour."""
 
@@ -210,23 +202,11 @@ def ink_on(colour: str) -> str:
     return max(("#000000", "#ffffff"), key=lambda ink: contrast_ratio(colour, ink))
 
 
-def stacked_tint(colour: str, layers: int, *, alpha: float = TINT_ALPHA) -> str:
-    """The opaque colour `layers` translucent tints of `colour` make over white."""
-    cover = 1 - (1 - alpha) ** layers
-    return _hex(255 + (c - 255) * cover for c in _rgb(colour))
-
-
-def safe_colour(colour: str) -> str:
-    # The model validates colours in forms and the admin; the ORM does not, so check again
-    # before the value goes into a style sheet.
-    return colour if _HEX_COLOUR.match(colour or "") else FALLBACK_COLOUR
-
-
 def tag_css(tags: Iterable) -> SafeString:
     """Per-tag CSS custom properties and filter rules, for a nonce'd `<style>` element.
 
     Only slugs of plain letters, digits, `-` and `_` get rules (the value ends up in a
-    selector); colours are checked as #rrggbb. Nothing else from the database is written.
+    selector); colours go through `safe_colour`. Nothing else from the database is written.
     """
     rules = []
     for tag in tags:

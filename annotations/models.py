@@ -1,28 +1,44 @@
-"""Tags and annotations (SPEC §3), and the domain functions that change annotations.
+"""Tags, annotations and API tokens, with the queries that recur over them (docs/data-model.md).
 
-Views and the API call these functions; they check the data (not the permission: that is the
-caller's access helper) and raise `AnnotationError` with a message a person understands.
+Changes to annotations are made in `annotations/services.py`, not here.
 """
 
 import hashlib
+import re
 import secrets
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from newsroom.models import Article
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour like #1d4ed8.")
+DEFAULT_COLOUR = "#6b7280"
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def safe_colour(value: object) -> str:
+    """`value` if it is a #rrggbb colour, else the default tag colour.
+
+    Forms and the admin validate a tag's colour; the ORM does not (a bulk update, a fixture),
+    so whatever writes a colour into a style sheet or an attribute asks here first.
+    """
+    if isinstance(value, str) and _HEX_COLOUR.fullmatch(value):
+        return value
+    return DEFAULT_COLOUR
 
 
 class Tag(models.Model):
     label = models.CharField(max_length=50, unique=True)
     slug = models.SlugField(max_length=50, unique=True)
-    color = models.CharField("colour", max_length=7, validators=[hex_colour], default="#6b7280")
+    color = models.CharField(
+        "colour", max_length=7, validators=[hex_colour], default=DEFAULT_COLOUR
+    )
     shortcut = models.CharField(
         "keyboard shortcut",
         max_length=1,
@@ -54,18 +70,67 @@ class AnchorStatus(models.TextChoices):
     ORPHANED = "orphaned", "Orphaned"
 
 
+class ReviewState(models.TextChoices):
+    """Where a fact-check of the annotated passage stands (docs/data-model.md)."""
+
+    OPEN = "open", "Open"
+    NEEDS_SOURCE = "needs-source", "Needs a source"
+    VERIFIED = "verified", "Verified"
+    DISPUTED = "disputed", "Disputed"
+    RESOLVED = "resolved", "Resolved"
+
+
+# A verdict on a claim or a figure must say what it rests on.
+VERDICT_STATES = (ReviewState.VERIFIED, ReviewState.DISPUTED)
+TAGS_NEEDING_SOURCES = ("claim", "figure")
+
+
+# An editor should look at these: fuzzy ones sit on similar words, orphaned ones on none.
+NEEDS_REVIEW = (AnchorStatus.FUZZY, AnchorStatus.ORPHANED)
+
+
 class AnnotationQuerySet(models.QuerySet):
     def for_article(self, article: Article) -> "AnnotationQuerySet":
         return self.filter(article=article)
 
-    def anchored(self) -> "AnnotationQuerySet":
-        return self.filter(status=AnchorStatus.ANCHORED)
-
     def needing_review(self) -> "AnnotationQuerySet":
-        return self.exclude(status=AnchorStatus.ANCHORED)
+        return self.filter(status__in=NEEDS_REVIEW)
+
+    def counts_per_article(self) -> dict[str, Coalesce]:
+        """Each article's `annotation_count` and how many of them `needs_review`, as
+        expressions for `Article.objects.annotate(**...)`: a list of articles gets its counts
+        in its own query (no query per row) and can be sorted by them."""
+        return {
+            "annotation_count": self._count_per_article(),
+            "needs_review": self.needing_review()._count_per_article(),
+        }
+
+    def _count_per_article(self) -> Coalesce:
+        counts = (
+            self.filter(article=OuterRef("pk"))
+            .order_by()
+            .values("article")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counts), Value(0))
+
+    def count_per_tag(self) -> dict[tuple[int, int], int]:
+        """{(article id, tag id): how many of these annotations}, grouped in the database."""
+        rows = self.order_by().values_list("article_id", "tag_id").annotate(n=Count("pk"))
+        return {(article, tag): n for article, tag, n in rows}
 
     def with_related(self) -> "AnnotationQuerySet":
         return self.select_related("article", "tag", "author")
+
+    def in_reading_order(self) -> "AnnotationQuerySet":
+        """As the passages come in the text; the id keeps equal passages in a stable order."""
+        return self.order_by("start", "end", "id")
+
+    def export_order(self) -> "AnnotationQuerySet":
+        """Newest article first (the source id breaks ties), each in reading order: the CSV
+        and the JSON-LD exports list annotations alike."""
+        return self.order_by("-article__date", "article__source_id", "start", "end", "id")
 
 
 class Annotation(models.Model):
@@ -104,6 +169,28 @@ class Annotation(models.Model):
     )
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    review_state = models.CharField(
+        "review state", max_length=12, choices=ReviewState.choices, default=ReviewState.OPEN
+    )
+    review_source = models.CharField(
+        "review source",
+        max_length=1000,
+        blank=True,
+        help_text="What the verdict rests on: a URL or a citation.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    answers = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_by",
+        help_text="The annotation this one answers (a rebuttal or a figure answering a claim).",
+    )
+
     history = HistoricalRecords()
     objects = AnnotationQuerySet.as_manager()
 
@@ -115,7 +202,10 @@ class Annotation(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(quote=""), name="annotation_quote_set"),
         ]
-        indexes = [models.Index(fields=["article", "start"], name="annotation_article_start")]
+        indexes = [
+            models.Index(fields=["article", "start"], name="annotation_article_start"),
+            models.Index(fields=["review_state"], name="annotation_review_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tag}: {self.quote[:60]}"
@@ -177,8 +267,54 @@ def deleted_annotation_records():
     )
 
 
+class Reply(models.Model):
+    """A short answer under an annotation, in a thread (a W3C annotation "replying" to it)."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["created", "id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="reply_text_set")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Mention(models.Model):
+    """`@username` in a note or a reply: the colleague finds it under "For you"."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions"
+    )
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="mentions")
+    reply = models.ForeignKey(
+        Reply, null=True, blank=True, on_delete=models.CASCADE, related_name="mentions"
+    )
+    mentioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    read = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "read"], name="mention_user_read")]
+
+    def __str__(self) -> str:
+        return f"@{self.user} in {self.annotation_id}"
+
+
 class ApiToken(models.Model):
-    """A per-user bearer token for scripts (SPEC §8). Only its SHA-256 digest is stored."""
+    """A per-user bearer token for scripts (see docs/api.md). Only its SHA-256 digest is stored."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

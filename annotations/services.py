@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from newsroom.models import (
     Article,
@@ -208,6 +209,22 @@ def check_note(note: str) -> str:
             f"The note is {len(note):,} characters long; the limit is {limit:,}.", field="note"
         )
     return note
+
+
+def find_tag(value: str | None, *, field: str = "tag") -> Tag:
+    """The tag whose slug is `value` (white space around it ignored), for the page's forms
+    and the API alike. `field` names the part of the request that carried it."""
+    slug = (value or "").strip()
+    tag = Tag.objects.filter(slug=slug).first() if slug else None
+    if tag is None:
+        known = ", ".join(Tag.objects.order_by("slug").values_list("slug", flat=True))
+        if not slug:
+            raise AnnotationError(f"Choose a tag. One of: {known}.", field=field)
+        raise AnnotationError(
+            f"There is no tag “{Truncator(slug).chars(40)}”. Choose one of: {known}.",
+            field=field,
+        )
+    return tag
 
 
 def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]:

@@ -1,3 +1,6 @@
+"""The downloads (export.py), the JSON API (api/) and the pages and annotating endpoints
+(views.py)."""
+
 from django.urls import path
 
 from . import api, export, views
@@ -9,14 +12,14 @@ urlpatterns = [
         export.export_csv_article,
         name="export_csv_article",
     ),
-    # The JSON API and the W3C JSON-LD downloads (api.py).
-    path("api/", api.api_urls()),
-    path("export/annotations.jsonld", api.export_jsonld_all, name="export_jsonld_all"),
+    path("export/annotations.jsonld", export.export_jsonld_all, name="export_jsonld_all"),
     path(
         "articles/<str:source_id>/export.jsonld",
-        api.export_jsonld_article,
+        export.export_jsonld_article,
         name="export_jsonld_article",
     ),
+    # The JSON API (the api package).
+    path("api/", api.api_urls()),
     # The pages and the annotating endpoints (views.py); every change is a POST.
     path("articles/<str:source_id>/", views.article_detail, name="article_detail"),
     path(

@@ -1,4 +1,4 @@
-"""The article page and the annotating endpoints (SPEC §4, §6, §9, §10).
+"""The article page and the annotating endpoints (docs/architecture.md).
 
 Every change is a POST that asks an access helper first, then makes one call into domain
 code. An htmx request gets back only what changed since the version its page shows (see
@@ -30,9 +30,10 @@ from .access import (
     can_delete,
     get_annotation_to_change,
     get_annotation_to_delete,
-    get_article_for_user,
     get_article_to_annotate,
+    get_article_to_read,
 )
+from .anchoring import Outcome
 from .highlighting import tag_css
 from .live import (
     MAX_SHOWN,
@@ -50,6 +51,7 @@ from .services import (
     AnnotationError,
     create_annotation,
     delete_annotation,
+    find_tag,
     reselect_annotation,
     restore_deleted_annotation,
     update_annotation,
@@ -97,13 +99,15 @@ def explain_refusals(view):
 @login_required
 @require_safe
 def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
-    article = get_article_for_user(request.user, source_id)
+    article = get_article_to_read(source_id)
     if request.htmx and request.htmx.target == "annotation-list-body":
         # The list's filter form: only the list, filtered.
         return render(request, TEMPLATE + "#list_body", list_context(request, article))
     # ?edit=<id> opens that entry's form: the Edit link's target when JavaScript is off.
     editing = request.GET.get("edit", "")
-    context = page_context(request, article, editing_id=int(editing) if editing.isdigit() else None)
+    # Only ASCII digits: str.isdigit() also accepts "²" and "①", which int() refuses.
+    editing_id = int(editing) if editing.isascii() and editing.isdigit() else None
+    context = page_context(request, article, editing_id=editing_id)
     return render(request, TEMPLATE, context)
 
 
@@ -111,7 +115,7 @@ def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
 @require_safe
 def annotation_page(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     """The side list's next page, after the `after` cursor: fetched as the editor scrolls."""
-    article = get_article_for_user(request.user, source_id)
+    article = get_article_to_read(source_id)
     filters = Filters.from_query(request.GET)
     cursor = key_from(request.GET.get("after"))
     entries, more = entries_page(article, filters, cursor=cursor)
@@ -136,7 +140,7 @@ def article_changes(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     since = request.GET.get("since", "")
     if since.isdigit() and int(since) == version[0]:
         return HttpResponse(status=204)
-    article = get_article_for_user(request.user, source_id)
+    article = get_article_to_read(source_id)
     return _delta(request, article, since=since, notice="")
 
 
@@ -154,7 +158,7 @@ def annotation_entry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         annotation = get_annotation_to_change(request.user, pk)
     else:
         annotation = get_object_or_404(Annotation.objects.with_related(), pk=pk)
-    article = get_article_for_user(request.user, annotation.article.source_id)
+    article = get_article_to_read(annotation.article.source_id)
     if not request.htmx:
         query = f"?edit={pk}" if editing else ""
         return HttpResponseRedirect(f"{article.get_absolute_url()}{query}#annotation-{pk}")
@@ -176,7 +180,7 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     try:
         annotation = create_annotation(
             article=article,
-            tag=_tag_from(request.POST.get("tag")),
+            tag=find_tag(request.POST.get("tag")),
             start=request.POST.get("start"),
             end=request.POST.get("end"),
             quote=_quote_from(request.POST.get("quote")),
@@ -196,7 +200,7 @@ def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     annotation = get_annotation_to_change(request.user, pk)
     tag = note = None
     try:
-        tag = _tag_from(request.POST["tag"]) if "tag" in request.POST else None
+        tag = find_tag(request.POST["tag"]) if "tag" in request.POST else None
         note = _note_from(request.POST["note"]) if "note" in request.POST else None
         if tag is None and note is None:
             raise AnnotationError("Nothing to change: send a tag or a note.")
@@ -235,9 +239,9 @@ def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 # What a restore adds when the article's text changed after the delete.
 RESTORED_NOTICES = {
-    "moved": " The text changed meanwhile; it moved with its words.",
-    "fuzzy": " The text changed meanwhile; it sits on similar words: review it below.",
-    "orphaned": " The text changed meanwhile, so it is listed as orphaned: re-attach it.",
+    Outcome.MOVED: " The text changed meanwhile; it moved with its words.",
+    Outcome.FUZZY: " The text changed meanwhile; it sits on similar words: review it below.",
+    Outcome.ORPHANED: " The text changed meanwhile, so it is listed as orphaned: re-attach it.",
 }
 
 
@@ -496,19 +500,6 @@ def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError)
 
 def _error_fragment(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     return render(request, TEMPLATE + "#error", {"error": message}, status=status)
-
-
-def _tag_from(slug: str | None) -> Tag:
-    if not slug:
-        raise AnnotationError("Choose a tag.", field="tag")
-    tag = Tag.objects.filter(slug=slug).first()
-    if tag is None:
-        known = ", ".join(Tag.objects.values_list("label", flat=True))
-        raise AnnotationError(
-            f"There is no tag “{Truncator(slug).chars(40)}”. Choose one of: {known}.",
-            field="tag",
-        )
-    return tag
 
 
 def _quote_from(quote: str | None) -> str:

@@ -1,28 +1,27 @@
-"""Annotations as W3C Web Annotation JSON-LD (SPEC §8), and back.
+"""Annotations presented as W3C Web Annotation JSON-LD, one at a time, in pages, or streamed
+as one collection.
 
-https://www.w3.org/TR/annotation-model/ in the compact form its context defines: the tag is a
-`TextualBody` with purpose `tagging`, the note one with purpose `commenting`, the target the
-article's page with a `TextQuoteSelector` and a `TextPositionSelector` (code points, end
-exclusive, as stored: SPEC §4).
+The compact form the Web Annotation context defines: the tag is a `TextualBody` with purpose
+`tagging`, the note one with purpose `commenting`, the target the article's page with a
+`TextQuoteSelector` and a `TextPositionSelector` (code points, end exclusive, as stored; see
+docs/anchoring.md). docs/api.md describes the API that serves them.
 
-Plain functions, no HTTP: the API (absolute URLs from the request) and the export command
-(absolute URLs from `settings.SITE_URL`) share them through `Links`.
+Plain functions, no HTTP: the API and the downloads (absolute URLs from the request) and the
+export command (absolute URLs from `settings.SITE_URL`) share them through `Links`. Reading
+what a client sends is the API's business: annotations/api/schemas.py.
 """
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import Annotation, Tag
-from .services import AnnotationError
+from .models import Annotation
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.
@@ -114,7 +113,7 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     a second body whose own `purpose` (`commenting`) says what it is. `status` is our
     extension: `anchored`, or `fuzzy` (the position points at near-matching words awaiting
     review; `exact` keeps the original words) or `orphaned` (no place found in the current
-    text; the position is the last known one), SPEC §3-4.
+    text; the position is the last known one); docs/anchoring.md tells how each comes about.
     """
     bodies = [
         {
@@ -177,7 +176,8 @@ def annotation_page(
     next_page: str | None = None,
     prev_page: str | None = None,
 ) -> dict:
-    """An `AnnotationPage` of a paged `AnnotationCollection` (model §5.2).
+    """An `AnnotationPage` of a paged `AnnotationCollection`, as the Web Annotation model
+    pages a collection.
 
     `next`/`prev` are left out, not null, where there is no such page: the model allows only a
     URI there.
@@ -212,11 +212,8 @@ def export_queryset(article: Article | None = None):
     """
     annotations = Annotation.objects.with_related().defer("article__body")
     if article is not None:
-        annotations = annotations.filter(article=article)
-    # The CSV export's order: newest article first, then reading order.
-    return annotations.order_by(
-        "-article__date", "article__source_id", "start", "end", "id"
-    ).iterator(chunk_size=1000)
+        annotations = annotations.for_article(article)
+    return annotations.export_order().iterator(chunk_size=1000)
 
 
 def collection_chunks(
@@ -253,7 +250,7 @@ def collection_chunks(
 
 
 def export_chunks(links: Links, article: Article | None = None) -> Iterator[str]:
-    """The JSON-LD export of SPEC §5/§8: all annotations, or one article's, as one collection.
+    """The JSON-LD export: all annotations, or one article's, as one collection.
 
     Its id is the download's URL, so the file says where it came from.
     """
@@ -280,106 +277,3 @@ def stream_collection(out, *, article: Article | None = None, links: Links | Non
     """
     for chunk in export_chunks(links or Links.for_site(), article):
         out.write(chunk)
-
-
-# Reading what a client sends (POST and PATCH). The API's schemas have already checked the
-# shape (types, required keys); these check the meaning and say in plain words what is wrong.
-
-
-@dataclass(frozen=True)
-class Selection:
-    start: int
-    end: int
-    exact: str
-
-
-def bodies_of(value) -> list[dict]:
-    """The bodies of a request: W3C allows one object or a list."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def read_bodies(bodies: list[dict]) -> tuple[str | None, str | None]:
-    """(tag slug, note) from the tagging and commenting bodies; None for what is absent."""
-    by_purpose: dict[str, list[str]] = {TAGGING: [], COMMENTING: []}
-    for body in bodies:
-        by_purpose[body["purpose"]].append(body["value"])
-    for purpose, values in by_purpose.items():
-        if len(values) > 1:
-            what = "the tag" if purpose == TAGGING else "the note"
-            raise AnnotationError(
-                f"Send at most one body with purpose '{purpose}' ({what}); this request has "
-                f"{len(values)}.",
-                field="body",
-            )
-    tag = by_purpose[TAGGING][0] if by_purpose[TAGGING] else None
-    note = by_purpose[COMMENTING][0] if by_purpose[COMMENTING] else None
-    return tag, note
-
-
-def find_tag(slug: str) -> Tag:
-    tag = Tag.objects.filter(slug=slug.strip()).first()
-    if tag is None:
-        known = ", ".join(Tag.objects.order_by("slug").values_list("slug", flat=True))
-        raise AnnotationError(
-            f"There is no tag {slug!r}. The tagging body's value must be one of: {known}.",
-            field="body",
-        )
-    return tag
-
-
-def read_selection(target: dict) -> Selection:
-    """The passage a target points at: both a TextQuoteSelector and a TextPositionSelector.
-
-    The server never trusts offsets alone (SPEC §4), and a quote alone can be ambiguous, so
-    both are required; selectors of other types (XPath, Range, ...) are ignored.
-    """
-    selectors = target["selector"] if isinstance(target["selector"], list) else [target["selector"]]
-    quotes = [s for s in selectors if s["type"] == QUOTE_SELECTOR]
-    positions = [s for s in selectors if s["type"] == POSITION_SELECTOR]
-    missing = [
-        name
-        for name, found in ((QUOTE_SELECTOR, quotes), (POSITION_SELECTOR, positions))
-        if not found
-    ]
-    if missing:
-        raise AnnotationError(
-            f"The target needs a {' and a '.join(missing)}: the quoted text and its code-point "
-            f"offsets in the article body, so the server can check one against the other.",
-            field="target",
-        )
-    if len(quotes) > 1 or len(positions) > 1:
-        raise AnnotationError(
-            f"Send one {QUOTE_SELECTOR} and one {POSITION_SELECTOR}; several of a kind are "
-            "ambiguous.",
-            field="target",
-        )
-    quote, position = quotes[0], positions[0]
-    if quote.get("exact") is None:
-        raise AnnotationError(
-            f"The {QUOTE_SELECTOR} needs `exact`, the quoted text.", field="target"
-        )
-    if position.get("start") is None or position.get("end") is None:
-        raise AnnotationError(f"The {POSITION_SELECTOR} needs `start` and `end`.", field="target")
-    return Selection(start=position["start"], end=position["end"], exact=quote["exact"])
-
-
-def check_target_source(source: str | None, article: Article, links: Links) -> None:
-    """Refuse a target whose `source` names another article than the URL posted to.
-
-    Only the path is compared: behind a proxy the client may know the site by another host.
-    """
-    if not source:
-        return
-    path = urlsplit(source).path
-    ours = {
-        urlsplit(links.article_page(article.source_id)).path,
-        urlsplit(links.article_api(article.source_id)).path,
-    }
-    if path not in ours:
-        raise AnnotationError(
-            f"The target's source {source!r} is not the article {article.source_id!r} this "
-            f"request is for; post the annotation to that article's annotations instead.",
-            field="target",
-        )

@@ -1,4 +1,4 @@
-"""Re-anchoring benchmark (issue 4): 2,000 annotations on a 60-paragraph article, a paragraph
+"""Re-anchoring benchmark: 2,000 annotations on a 60-paragraph article, a paragraph
 inserted near the top, timed through `replace_article_text` (revision, blocks, re-anchoring
 and the bulk update of the annotations with their history rows, in one transaction).
 

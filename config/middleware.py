@@ -6,7 +6,7 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     """Django's login-required-by-default, except for the JSON API.
 
     The API authenticates itself (session or bearer token) and answers 401 JSON: a script
-    must never be redirected to an HTML login page (SPEC §8).
+    must never be redirected to an HTML login page (docs/api.md).
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):

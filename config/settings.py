@@ -1,4 +1,4 @@
-"""One settings file, read from the environment (SPEC §5).
+"""One settings file, read from the environment (README.md lists the variables).
 
 Defaults are safe for production; `DJANGO_DEBUG=1` switches on development comfort.
 """
@@ -214,7 +214,8 @@ if envbool("DJANGO_BEHIND_PROXY"):
 # JSON-LD export of `manage.py export_annotations --format jsonld`): annotation and article ids.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Annotation limits (SPEC §10).
+# Annotation limits: a note's length (refused beyond it with a message), and the context kept
+# on each side of a quote for re-anchoring (docs/anchoring.md).
 ANNOTATION_NOTE_MAX_LENGTH = 5000
 ANNOTATION_CONTEXT_LENGTH = 32
 IMPORT_MAX_FILE_BYTES = envint("IMPORT_MAX_FILE_BYTES", 5 * 1024 * 1024)

@@ -1,4 +1,4 @@
-"""The admin for articles (SPEC §1: admins manage articles; issue 4: revisions and re-anchoring).
+"""The admin for articles: the list with annotation counts, editing the text, and revisions.
 
 An article's text is edited as one text area in the seed format (blocks separated by a blank
 line, classified as the importer does), not as an inline form per block: a 60-paragraph article
@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,18 +21,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from annotations.anchoring import AnchoringReport
-from annotations.models import AnchorStatus, Annotation
+from annotations.anchoring import AnchoringReport, Outcome
+from annotations.models import Annotation
 from annotations.services import replace_article_text, save_new_article
 
 from .importer import ImportRejected, check_no_control_characters, classify_block, split_blocks
 from .models import Article, ArticleRevision, BlockText, RevisionOrigin, body_diff
 
-NEEDS_REVIEW = [AnchorStatus.FUZZY, AnchorStatus.ORPHANED]
-
 
 def blocks_from_text(text: str) -> list[BlockText]:
-    """The blocks an admin typed: the body part of the seed format (SPEC §2), read by the
+    """The blocks an admin typed: the body part of the seed format (docs/seed-format.md), by the
     importer's own rules, so an edit and an import of the same text give the same blocks.
     Raises ValidationError when there is no text or it holds characters that never belong."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -106,7 +104,7 @@ class NeedsReviewFilter(ExistsFilter):
     options = [("yes", "Some fuzzy or orphaned"), ("no", "None")]
 
     def related(self):
-        return Annotation.objects.filter(status__in=NEEDS_REVIEW)
+        return Annotation.objects.needing_review()
 
 
 class EditedFilter(ExistsFilter):
@@ -120,7 +118,7 @@ class EditedFilter(ExistsFilter):
 @admin.register(Article)
 class ArticleAdmin(SimpleHistoryAdmin):
     form = ArticleAdminForm
-    list_display = ["title", "source_id", "date", "annotation_count", "review_count", "modified"]
+    list_display = ["title", "source_id", "date", "annotation_count", "needs_review", "modified"]
     list_display_links = ["title"]
     # Also what the annotation form's article autocomplete searches.
     search_fields = ["title", "source_id"]
@@ -146,19 +144,16 @@ class ArticleAdmin(SimpleHistoryAdmin):
             super()
             .get_queryset(request)
             .defer("body")
-            .annotate(
-                annotation_count=Count("annotations"),
-                review_count=Count("annotations", filter=Q(annotations__status__in=NEEDS_REVIEW)),
-            )
+            .annotate(**Annotation.objects.counts_per_article())
         )
 
     @admin.display(description="Annotations", ordering="annotation_count")
     def annotation_count(self, article: Article) -> int:
         return article.annotation_count
 
-    @admin.display(description="Awaiting review", ordering="review_count")
-    def review_count(self, article: Article) -> int:
-        return article.review_count
+    @admin.display(description="Awaiting review", ordering="needs_review")
+    def needs_review(self, article: Article) -> int:
+        return article.needs_review
 
     @admin.display(description="Blocks as stored")
     def block_list(self, article: Article) -> str:
@@ -281,7 +276,6 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 
 def describe_report(report: dict) -> str:
-    keys = ("kept", "moved", "fuzzy", "orphaned")
-    if not report or not any(report.get(key) for key in keys):
+    if not report or not any(report.get(outcome) for outcome in Outcome):
         return "No annotations"
-    return AnchoringReport(**{key: int(report.get(key, 0)) for key in keys}).describe()
+    return AnchoringReport.from_dict(report).describe()

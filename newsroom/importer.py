@@ -1,4 +1,4 @@
-"""Reading seed files (SPEC §2) and importing them as articles (SPEC §3).
+"""Reading seed files (docs/seed-format.md) and importing them as articles.
 
 Three layers, each usable alone:
 - `parse_article(text)`: the seed format, pure (no files, no database).
@@ -26,6 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError
 
+from annotations.anchoring import AnchoringReport, Outcome
 from annotations.services import create_article, replace_article_text
 
 from .models import Article, BlockKind, BlockText, RevisionOrigin
@@ -295,7 +296,7 @@ def decode(data: bytes, encoding: str) -> str:
 
 
 def source_id_for(path: Path) -> str:
-    """The article's source id: the file's name without `.txt` (SPEC §2)."""
+    """The article's source id: the file's name without `.txt`."""
     name = path.name
     if not name.endswith(SUFFIX):
         raise ImportRejected(
@@ -466,26 +467,27 @@ def list_folder(folder: Path, found: Found) -> None:
 # --- Importing -------------------------------------------------------------------------------
 
 
-class Outcome(enum.StrEnum):
+class ImportOutcome(enum.StrEnum):
+    """What importing did with one file."""
+
     IMPORTED = "imported"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     REJECTED = "rejected"
 
 
-ANCHORING_KEYS = ("kept", "moved", "fuzzy", "orphaned")
-
-
 @dataclass
 class FileResult:
     file: str
-    outcome: Outcome
+    outcome: ImportOutcome
     message: str = ""  # the rejection, or what changed in an update
+    # What re-anchoring did with the article's annotations ({outcome: count}), for an update
+    # that changed the text; empty otherwise.
     anchoring: dict[str, int] = field(default_factory=dict)
 
     @property
     def needs_review(self) -> int:
-        return self.anchoring.get("fuzzy", 0) + self.anchoring.get("orphaned", 0)
+        return AnchoringReport.from_dict(self.anchoring).needs_review
 
 
 def import_article(parsed: ParsedArticle) -> FileResult:
@@ -512,9 +514,9 @@ def import_article(parsed: ParsedArticle) -> FileResult:
             raise ImportRejected(
                 "another import created this article at the same moment; run the import again"
             ) from None
-        return FileResult(parsed.source_id, Outcome.IMPORTED)
+        return FileResult(parsed.source_id, ImportOutcome.IMPORTED)
     if article.content_hash == parsed.content_hash:
-        return FileResult(parsed.source_id, Outcome.UNCHANGED)
+        return FileResult(parsed.source_id, ImportOutcome.UNCHANGED)
     revision = replace_article_text(
         article,
         date=parsed.date,
@@ -524,9 +526,9 @@ def import_article(parsed: ParsedArticle) -> FileResult:
         origin=RevisionOrigin.IMPORT,
     )
     if revision is None:
-        return FileResult(parsed.source_id, Outcome.UPDATED, "title or date changed")
-    anchoring = {key: int(revision.anchoring_report.get(key, 0)) for key in ANCHORING_KEYS}
-    return FileResult(parsed.source_id, Outcome.UPDATED, revision.summary, anchoring)
+        return FileResult(parsed.source_id, ImportOutcome.UPDATED, "title or date changed")
+    anchoring = AnchoringReport.from_dict(revision.anchoring_report).as_dict()
+    return FileResult(parsed.source_id, ImportOutcome.UPDATED, revision.summary, anchoring)
 
 
 def import_entries(
@@ -545,7 +547,7 @@ def import_entries(
             continue
         seen_paths.add(real)
         if entry.rejected:
-            yield FileResult(file, Outcome.REJECTED, f"{file}: {entry.rejected}")
+            yield FileResult(file, ImportOutcome.REJECTED, f"{file}: {entry.rejected}")
             continue
         try:
             parsed = read_article(
@@ -560,7 +562,7 @@ def import_entries(
             seen[parsed.source_id] = file
             result = import_article(parsed)
         except ImportRejected as error:
-            yield FileResult(file, Outcome.REJECTED, str(error.for_file(file)))
+            yield FileResult(file, ImportOutcome.REJECTED, str(error.for_file(file)))
             continue
         result.file = file
         yield result
@@ -568,24 +570,25 @@ def import_entries(
 
 @dataclass
 class Tally:
-    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
-    anchoring: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ANCHORING_KEYS, 0))
+    counts: dict[ImportOutcome, int] = field(
+        default_factory=lambda: dict.fromkeys(ImportOutcome, 0)
+    )
+    anchoring: AnchoringReport = field(default_factory=AnchoringReport)
 
     def add(self, result: FileResult) -> None:
         self.counts[result.outcome] += 1
-        for key, value in result.anchoring.items():
-            self.anchoring[key] += value
+        for outcome, n in result.anchoring.items():
+            self.anchoring.count(Outcome(outcome), n)
 
     @property
     def rejected(self) -> int:
-        return self.counts[Outcome.REJECTED]
+        return self.counts[ImportOutcome.REJECTED]
 
     def summary(self) -> str:
         """`imported 1, updated 0, unchanged 0, rejected 0`, plus the annotation counts when
         an update re-anchored any."""
-        line = ", ".join(f"{outcome} {self.counts[outcome]}" for outcome in Outcome)
-        if any(self.anchoring.values()):
-            line += "; annotations: " + ", ".join(
-                f"{self.anchoring[key]} {key}" for key in ANCHORING_KEYS
-            )
+        line = ", ".join(f"{outcome} {self.counts[outcome]}" for outcome in ImportOutcome)
+        anchoring = self.anchoring.as_dict()
+        if any(anchoring.values()):
+            line += "; annotations: " + ", ".join(f"{n} {key}" for key, n in anchoring.items())
         return line

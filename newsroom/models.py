@@ -1,4 +1,6 @@
-"""Articles: their blocks, their plain-text body and the revisions of that body (SPEC §3)."""
+"""Articles: their blocks, their plain-text body and the revisions of that body.
+
+See docs/data-model.md."""
 
 import difflib
 import re
@@ -28,7 +30,7 @@ class BlockText:
 
 
 def body_from_blocks(blocks: Sequence[BlockText]) -> str:
-    """The article body of SPEC §3: the blocks' text joined by a blank line."""
+    """The article body: the blocks' text joined by a blank line (offsets count into it)."""
     return BLOCK_SEPARATOR.join(block.text for block in blocks)
 
 
@@ -128,8 +130,6 @@ class Block(models.Model):
 class RevisionOrigin(models.TextChoices):
     IMPORT = "import", "Import"
     ADMIN = "admin", "Admin edit"
-    API = "api", "API"
-    OTHER = "other", "Other"
 
 
 class ArticleRevision(models.Model):

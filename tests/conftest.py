@@ -6,6 +6,9 @@ from django.conf import settings
 
 from . import factories
 
+# The browser tests' fixtures (tags, author, story, problems).
+pytest_plugins = ["tests.browsing"]
+
 # The test servers speak plain HTTP and serve static files through the finders, not a
 # collectstatic manifest (see settings.STATIC_MANIFEST). Set before any handler is built.
 settings.SECURE_SSL_REDIRECT = False
@@ -71,6 +74,13 @@ def staff(db):
 
 
 @pytest.fixture
+def admin_client(client, staff):
+    """A client signed in as staff."""
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def article(db):
     return factories.ArticleFactory(source_id="council_budget", title="Council budget row")
 
@@ -88,3 +98,11 @@ def figure(db):
 @pytest.fixture
 def rebuttal(db):
     return factories.tag("rebuttal")
+
+
+@pytest.fixture
+def mine(article, editor, claim):
+    """An annotation of the editor's, on a passage of the article."""
+    return factories.AnnotationFactory(
+        article=article, tag=claim, quote="30% of the budget", author=editor
+    )

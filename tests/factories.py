@@ -1,9 +1,11 @@
 import datetime
+from importlib import import_module
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 
-from annotations.access import ensure_editors_group
+from annotations.access import EDITORS_GROUP
 from annotations.anchoring import context_around
 from annotations.models import Annotation, ChangeKind, Tag
 from annotations.services import create_article, record_changes
@@ -29,13 +31,26 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+def editors_group() -> Group:
+    """The "Editors" group with its permissions, as the data migration makes it. Tests that
+    flush the database (live server, browser) lose the migration's group, so it is made again
+    here when missing."""
+    migration = import_module("annotations.migrations.0002_default_tags_and_editors")
+    group, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
+    for app_label, codename in migration.EDITOR_PERMISSIONS:
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return group
+
+
 class EditorFactory(UserFactory):
     username = factory.Sequence(lambda n: f"editor{n}")
 
     @factory.post_generation
     def editors_group(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(ensure_editors_group())
+            self.groups.add(editors_group())
 
 
 class StaffFactory(UserFactory):

@@ -1,5 +1,5 @@
-"""Property-based tests of re-anchoring (issue 4, item 5): for random articles, annotations and
-sequences of edits, what SPEC §3 and §4 promise always holds.
+"""Property-based tests of re-anchoring: for random articles, annotations and sequences of
+edits, what docs/anchoring.md promises always holds.
 
 Most properties test the pure functions (`reanchor`, `locate`, the edit-distance scan) without
 the database; one walks edit sequences through `replace_article_text` and the database.
@@ -93,7 +93,7 @@ def edited(draw, blocks: list[str]) -> list[str]:
 
 
 def check(placement, anchor: Anchor, body: str) -> None:
-    """SPEC §3's promise for each status."""
+    """The promise for each status (docs/data-model.md)."""
     event(placement.outcome)  # --hypothesis-show-statistics shows how often each came up
     if placement.status == AnchorStatus.ANCHORED:
         assert body[placement.start : placement.end] == anchor.quote

@@ -1,4 +1,4 @@
-"""Property-based tests of the API against its own OpenAPI document (SPEC §8, §10).
+"""Property-based tests of the API against its own OpenAPI document (docs/api.md).
 
 schemathesis reads /api/openapi.json from the live test server and sends generated requests,
 valid and invalid, with a bearer token: no answer may be a 500, and every answer must match

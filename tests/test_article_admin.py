@@ -1,4 +1,4 @@
-"""The article admin (issue 2 item 6, issue 4): the list, editing an article's text (one
+"""The article admin: the list with its counts and filters, editing an article's text (one
 transaction: revision, blocks, re-anchoring, a message with the counts), the revisions and
 their diff, and who may see any of it."""
 
@@ -109,7 +109,7 @@ class TestChangelist:
         assert response.status_code == 200
         assert "Story 00" in html and "story_11" in html
         assert re.search(r'<td class="field-annotation_count">2</td>', html)
-        assert re.search(r'<td class="field-review_count">1</td>', html)
+        assert re.search(r'<td class="field-needs_review">1</td>', html)
 
     def test_it_searches_titles_and_source_ids(self, staff_client, story):
         ArticleFactory(source_id="weather", title="Storm warning")

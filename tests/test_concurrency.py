@@ -1,4 +1,4 @@
-"""Many clients at once (issue 6.5): real threads against the live server, on PostgreSQL.
+"""Many clients at once: real threads against the live server, on PostgreSQL.
 
 Editors annotating one article together, an article re-imported while they annotate, changes
 and deletes racing each other, two Undo clicks at once: nothing is lost, nothing deleted comes

@@ -1,4 +1,4 @@
-"""CSV export (SPEC §7): the web downloads and `manage.py export_annotations`."""
+"""CSV export: the web downloads and `manage.py export_annotations`."""
 
 import csv
 import datetime
@@ -203,7 +203,7 @@ class TestFormulaInjection:
     @pytest.mark.parametrize("first", FORMULA_STARTS, ids=repr)
     def test_it_neutralises_each_formula_start_in_every_text_cell(self, client_viewer, first):
         payload = f'{first}HYPERLINK("http://evil.example","x")'
-        # Article text never holds a tab or a line break (SPEC §2 collapses them), so for
+        # Article text never holds a tab or a line break (the importer collapses them), so for
         # those two the quote is ordinary and the other text cells carry the payload.
         body_can_hold = first not in "\t\r"
         quote = payload if body_can_hold else "plain words"
@@ -253,7 +253,7 @@ class TestFormulaInjection:
     def test_stripping_gives_every_cell_back_and_no_output_starts_a_formula(self, cell):
         out = export.neutralise(cell)
         assert not out.startswith(tuple(FORMULA_STARTS))
-        assert export.strip_neutralised(out) == cell
+        assert re.sub(README_PATTERN, "", out, count=1) == cell
 
     @given(st.text(alphabet="'=+-@\t\r\nab "))
     def test_the_readmes_pandas_recipe_undoes_the_neutralising(self, cell):

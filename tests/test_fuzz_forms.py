@@ -1,4 +1,4 @@
-"""Hypothesis throws arbitrary form fields at the htmx endpoints (SPEC §10): whatever arrives,
+"""Hypothesis throws arbitrary form fields at the htmx endpoints: whatever arrives,
 the answer is never a 500, and a refused request writes nothing."""
 
 from django.test import Client

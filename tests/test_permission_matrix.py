@@ -1,4 +1,4 @@
-"""Every URL the app serves × every role × every method, generated from the URL conf (SPEC §9).
+"""Every URL the app serves × every role × every method, generated from the URL conf.
 
 `POLICIES` says, for each named route, which methods it serves and who may use each. A route
 added to the URL conf without an entry here fails `test_it_knows_every_route`, so no new view

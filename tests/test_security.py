@@ -1,4 +1,4 @@
-"""Hardening that holds for every page (SPEC §9, issue 6): headers, throttling, caps."""
+"""Hardening that holds for every page (SECURITY.md): headers, throttling, caps."""
 
 import pytest
 from django.urls import reverse

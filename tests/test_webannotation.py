@@ -1,4 +1,4 @@
-"""W3C Web Annotation JSON-LD (SPEC §8): the representation, the streamed export, reading input.
+"""W3C Web Annotation JSON-LD: the representation, the page and the streamed export.
 
 The conformance tests run the shared checker (`../shared/tools/check_web_annotation.py`,
 W3C test-suite schemas) on what we write; they skip where `../shared` is not checked out.
@@ -16,10 +16,9 @@ from django.urls import reverse
 
 from annotations import webannotation as wa
 from annotations.models import AnchorStatus, Annotation
-from annotations.services import AnnotationError
 from newsroom.models import BlockKind, BlockText
 
-from .factories import AnnotationFactory, ArticleFactory, EditorFactory, TagFactory
+from .factories import AnnotationFactory, ArticleFactory, EditorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -337,94 +336,3 @@ def test_the_checker_rejects_what_is_not_a_web_annotation(tmp_path):
     )
     assert result.returncode == 1
     assert "INVALID" in result.stdout
-
-
-# Reading input ----------------------------------------------------------------------------
-
-
-def body(purpose: str, value: str) -> dict:
-    return {"type": "TextualBody", "purpose": purpose, "value": value}
-
-
-def test_it_reads_the_tag_and_the_note_from_the_bodies():
-    assert wa.read_bodies([body("tagging", "claim"), body("commenting", "why")]) == ("claim", "why")
-    assert wa.read_bodies([body("tagging", "claim")]) == ("claim", None)
-    assert wa.read_bodies([]) == (None, None)
-
-
-def test_it_refuses_two_tags():
-    with pytest.raises(AnnotationError, match="at most one body with purpose 'tagging'"):
-        wa.read_bodies([body("tagging", "claim"), body("tagging", "figure")])
-
-
-def test_it_finds_a_tag_by_slug_and_names_the_known_ones_when_it_cannot(claim, figure):
-    assert wa.find_tag("claim") == claim
-    TagFactory(slug="context", label="Context")
-    with pytest.raises(AnnotationError) as raised:
-        wa.find_tag("opinion")
-    assert "There is no tag 'opinion'" in raised.value.message
-    assert "claim, context, figure" in raised.value.message
-    assert raised.value.status == 400
-
-
-def selector_quote(exact="roads"):
-    return {
-        "type": "TextQuoteSelector",
-        "exact": exact,
-        "prefix": None,
-        "suffix": None,
-        "start": None,
-        "end": None,
-    }
-
-
-def selector_position(start=1, end=6):
-    return {
-        "type": "TextPositionSelector",
-        "exact": None,
-        "prefix": None,
-        "suffix": None,
-        "start": start,
-        "end": end,
-    }
-
-
-def test_it_reads_a_selection_from_both_selectors_in_any_order():
-    target = {"source": None, "selector": [selector_position(3, 8), selector_quote("roads")]}
-    assert wa.read_selection(target) == wa.Selection(start=3, end=8, exact="roads")
-
-
-def test_it_ignores_other_selector_types():
-    other = {**selector_quote(), "type": "XPathSelector"}
-    target = {"source": None, "selector": [other, selector_quote("roads"), selector_position()]}
-    assert wa.read_selection(target).exact == "roads"
-
-
-@pytest.mark.parametrize(
-    ("selectors", "message"),
-    [
-        ([selector_quote()], "needs a TextPositionSelector"),
-        ([selector_position()], "needs a TextQuoteSelector"),
-        ([], "needs a TextQuoteSelector and a TextPositionSelector"),
-        ([selector_quote(), selector_quote(), selector_position()], "several of a kind"),
-        ([selector_quote(None), selector_position()], "needs `exact`"),
-        ([selector_quote(), selector_position(None, 4)], "needs `start` and `end`"),
-    ],
-)
-def test_it_says_what_is_missing_from_a_target(selectors, message):
-    with pytest.raises(AnnotationError, match=message):
-        wa.read_selection({"source": None, "selector": selectors})
-
-
-def test_it_accepts_a_target_source_naming_the_article_on_any_host(article):
-    page = reverse("article_detail", args=[article.source_id])
-    wa.check_target_source(None, article, LINKS)
-    wa.check_target_source("https://news.example.org" + page, article, LINKS)
-    wa.check_target_source("http://localhost:8000" + page, article, LINKS)
-    wa.check_target_source(LINKS.article_api(article.source_id), article, LINKS)
-
-
-def test_it_refuses_a_target_source_naming_another_article(article):
-    other = ArticleFactory(source_id="other_story")
-    with pytest.raises(AnnotationError, match="is not the article 'council_budget'"):
-        wa.check_target_source(LINKS.article_page(other.source_id), article, LINKS)

@@ -1,4 +1,5 @@
-"""The three tags every newsroom starts with, and the "Editors" group (SPEC §3, §9)."""
+"""The three tags every newsroom starts with, and the "Editors" group that may annotate
+(docs/data-model.md)."""
 
 from django.db import migrations
 

@@ -1,4 +1,4 @@
-"""`manage.py export_annotations`: the CSV of SPEC §7 (or JSON-LD, §8) to a file or stdout."""
+"""`manage.py export_annotations`: the CSV export (or the W3C JSON-LD one) to a file or stdout."""
 
 import os
 import tempfile
@@ -73,7 +73,7 @@ class _Unwrapped:
 
 
 def jsonld_writer(article: Article | None):
-    """The W3C `AnnotationCollection` of SPEC §8, ids absolute from `settings.SITE_URL`."""
+    """The W3C `AnnotationCollection`, ids absolute from `settings.SITE_URL`."""
     return lambda out: stream_collection(out, article=article)
 
 

@@ -1,6 +1,6 @@
 /* The article page: select a passage, tag it, and move between highlights and the side list.
  *
- * Offsets (SPEC §4): the server counts Unicode code points of the article body, whose blocks
+ * Offsets (docs/anchoring.md): the server counts Unicode code points of the article body, whose blocks
  * are joined by "\n\n". Each block element carries `data-start`, its offset in that body, and
  * renders its text exactly, so a DOM point's offset is the block's start plus the code points
  * of the block's text nodes before it. Range.toString() is never used: it drops the

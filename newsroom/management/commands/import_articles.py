@@ -1,4 +1,4 @@
-"""`manage.py import_articles [PATH ...]`: seed files into articles (SPEC §2, §5)."""
+"""`manage.py import_articles [PATH ...]`: seed files into articles (docs/seed-format.md)."""
 
 import shutil
 import time
@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from newsroom.importer import (
+    ImportOutcome,
     ImportPathError,
-    Outcome,
     Tally,
     check_encoding,
     find_article_files,
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         tally = Tally()
         for result in import_entries(found.entries, encoding=encoding):
             tally.add(result)
-            if result.outcome == Outcome.REJECTED:
+            if result.outcome == ImportOutcome.REJECTED:
                 bar.clear()
                 self.stderr.write(result.message)
             elif verbosity >= 2 or (verbosity and result.needs_review):

@@ -1,0 +1,297 @@
+"""The API's operations: articles, and their annotations as W3C Web Annotation JSON-LD.
+
+Each reads like a view: an access helper first (annotations/access.py: it refuses in plain
+words), then one call into the domain functions (annotations/services.py), then the answer.
+docs/api.md describes the contract.
+
+The operation ids are written out: generated clients name their methods after them, so they
+must not change when the code moves.
+"""
+
+import math
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Query, Router, Status
+
+from newsroom.models import Article
+
+from .. import webannotation as wa
+from ..access import (
+    get_annotation_to_change,
+    get_annotation_to_delete,
+    get_annotation_to_read,
+    get_article_to_annotate,
+    get_article_to_read,
+)
+from ..models import Annotation
+from ..services import (
+    AnnotationError,
+    create_annotation,
+    delete_annotation,
+    find_tag,
+    reselect_annotation,
+    update_annotation,
+)
+from .errors import error_responses
+from .schemas import (
+    AnnotationIn,
+    AnnotationOut,
+    AnnotationPageOut,
+    AnnotationPatchIn,
+    ApiRootOut,
+    ArticleDetailOut,
+    ArticleListOut,
+    bodies_of,
+    check_target_source,
+    read_bodies,
+    read_selection,
+)
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
+
+router = Router()
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def page_url(request: HttpRequest, page: int, per_page: int) -> str:
+    query = {"page": page} | ({"per_page": per_page} if per_page != DEFAULT_PER_PAGE else {})
+    return request.build_absolute_uri(request.path) + "?" + urlencode(query)
+
+
+def page_bounds(total: int, page: int, per_page: int) -> tuple[int, int]:
+    """(number of pages, offset of this page's first item); 404 past the last page."""
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        raise Http404(f"There is no page {page}: the last page is {pages}.")
+    return pages, (page - 1) * per_page
+
+
+def article_summary(article: Article, links: wa.Links) -> dict:
+    return {
+        "id": links.article_api(article.source_id),
+        "source_id": article.source_id,
+        "title": article.title,
+        "date": article.date,
+        "url": links.article_page(article.source_id),
+        "annotations": links.article_annotations(article.source_id),
+        "annotation_count": article.annotation_count,
+    }
+
+
+# Articles -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/",
+    response={200: ApiRootOut, **error_responses(401)},
+    url_name="root",
+    operation_id="annotations_api_api_root",
+    summary="Where to start",
+)
+def api_root(request):
+    links = wa.Links.for_request(request)
+    return {
+        "articles": links.absolute(reverse("api:articles")),
+        "openapi": links.absolute(reverse("api:openapi-json")),
+        "docs": links.absolute(reverse("api:openapi-view")),
+    }
+
+
+@router.get(
+    "/articles/",
+    response={200: ArticleListOut, **error_responses(400, 401, 404)},
+    url_name="articles",
+    operation_id="annotations_api_list_articles",
+    exclude_none=True,
+    summary="List articles, newest first",
+)
+def list_articles(
+    request,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
+):
+    # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
+    # the id makes pages stable among articles of the same date and title.
+    articles = (
+        Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+    )
+    total = articles.count()
+    pages, offset = page_bounds(total, page, per_page)
+    links = wa.Links.for_request(request)
+    return {
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "next": page_url(request, page + 1, per_page) if page < pages else None,
+        "prev": page_url(request, page - 1, per_page) if page > 1 else None,
+        "items": [article_summary(a, links) for a in articles[offset : offset + per_page]],
+    }
+
+
+@router.get(
+    "/articles/{source_id}/",
+    response={200: ArticleDetailOut, **error_responses(401, 404)},
+    url_name="article",
+    operation_id="annotations_api_get_article",
+    summary="One article with its plain-text body",
+)
+def get_article(request, source_id: str):
+    article = get_article_to_read(source_id)
+    article.annotation_count = article.annotations.count()
+    blocks = [
+        {"kind": block.kind, "start": start, "end": start + len(block.text)}
+        for block, start in article.blocks_with_starts()
+    ]
+    return {
+        **article_summary(article, wa.Links.for_request(request)),
+        "body": article.body,
+        "blocks": blocks,
+    }
+
+
+# Annotations --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/articles/{source_id}/annotations/",
+    response={200: AnnotationPageOut, **error_responses(400, 401, 404)},
+    url_name="article_annotations",
+    operation_id="annotations_api_list_annotations",
+    by_alias=True,
+    exclude_none=True,
+    summary="An article's annotations: a W3C AnnotationPage",
+)
+def list_annotations(
+    request,
+    source_id: str,
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
+):
+    article = get_article_to_read(source_id)
+    annotations = Annotation.objects.for_article(article).select_related("tag", "author")
+    total = annotations.count()
+    pages, offset = page_bounds(total, page, per_page)
+    items = list(annotations.in_reading_order()[offset : offset + per_page])
+    for annotation in items:
+        annotation.article = article  # already loaded: no query per item
+    links = wa.Links.for_request(request)
+    return wa.annotation_page(
+        items,
+        links,
+        page_id=page_url(request, page, per_page),
+        collection_id=links.article_annotations(article.source_id),
+        label=f"Annotations of “{article.title}”",
+        total=total,
+        start_index=offset,
+        first=page_url(request, 1, per_page),
+        last=page_url(request, pages, per_page),
+        next_page=page_url(request, page + 1, per_page) if page < pages else None,
+        prev_page=page_url(request, page - 1, per_page) if page > 1 else None,
+    )
+
+
+@router.post(
+    "/articles/{source_id}/annotations/",
+    response={201: AnnotationOut, **error_responses(400, 401, 403, 404, 409, 413)},
+    url_name="article_annotations",
+    operation_id="annotations_api_create",
+    by_alias=True,
+    exclude_none=True,
+    summary="Annotate a passage (editors)",
+)
+def create(request, source_id: str, payload: AnnotationIn, response: HttpResponse):
+    article = get_article_to_annotate(request.auth, source_id)
+    links = wa.Links.for_request(request)
+    data = payload.model_dump()
+    check_target_source(data["target"]["source"], article, links)
+    tag_slug, note = read_bodies(bodies_of(data["body"]))
+    if tag_slug is None:
+        raise AnnotationError(
+            "The annotation needs a body with purpose 'tagging' whose value is a tag's slug, "
+            "e.g. 'claim'.",
+            field="body",
+        )
+    selection = read_selection(data["target"])
+    annotation = create_annotation(
+        article=article,
+        tag=find_tag(tag_slug, field="body"),
+        start=selection.start,
+        end=selection.end,
+        quote=selection.exact,
+        note=note or "",
+        author=request.auth,
+    )
+    response["Location"] = links.annotation(annotation.pk)
+    return Status(201, wa.annotation_to_jsonld(annotation, links))
+
+
+@router.get(
+    "/annotations/{int:annotation_id}/",
+    response={200: AnnotationOut, **error_responses(401, 404)},
+    url_name="annotation",
+    operation_id="annotations_api_get_annotation",
+    by_alias=True,
+    exclude_none=True,
+    summary="One annotation",
+)
+def get_annotation(request, annotation_id: int):
+    annotation = get_annotation_to_read(annotation_id)
+    return wa.annotation_to_jsonld(annotation, wa.Links.for_request(request))
+
+
+@router.patch(
+    "/annotations/{int:annotation_id}/",
+    response={200: AnnotationOut, **error_responses(400, 401, 403, 404, 409, 413)},
+    url_name="annotation",
+    operation_id="annotations_api_change",
+    by_alias=True,
+    exclude_none=True,
+    summary="Change an annotation's tag, note or passage (its author, or staff)",
+)
+def change(request, annotation_id: int, payload: AnnotationPatchIn):
+    annotation = get_annotation_to_change(request.auth, annotation_id)
+    links = wa.Links.for_request(request)
+    data = payload.model_dump()
+    tag_slug, note = read_bodies(bodies_of(data["body"]))
+    selection = None
+    if data["target"] is not None:
+        check_target_source(data["target"]["source"], annotation.article, links)
+        selection = read_selection(data["target"])
+    with transaction.atomic():  # all of it or none of it
+        tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
+        # The representation sent back unchanged keeps the stored passage, even a fuzzy one
+        # whose quote differs from the text at its offsets; only a different one moves it.
+        if selection is not None and (selection.start, selection.end, selection.exact) != (
+            annotation.start,
+            annotation.end,
+            annotation.quote,
+        ):
+            reselect_annotation(
+                annotation,
+                start=selection.start,
+                end=selection.end,
+                quote=selection.exact,
+                actor=request.auth,
+            )
+        update_annotation(annotation, tag=tag, note=note, actor=request.auth)
+    return wa.annotation_to_jsonld(annotation, links)
+
+
+@router.delete(
+    "/annotations/{int:annotation_id}/",
+    response={204: None, **error_responses(401, 403, 404)},
+    url_name="annotation",
+    operation_id="annotations_api_remove",
+    summary="Remove an annotation (its author, or staff)",
+)
+def remove(request, annotation_id: int):
+    annotation = get_annotation_to_delete(request.auth, annotation_id)
+    delete_annotation(annotation, actor=request.auth)
+    return Status(204, None)
