@@ -289,9 +289,7 @@ def lock_for_change(annotation: Annotation) -> None:
     """
     list(Article.objects.select_for_update().filter(pk=annotation.article_id).values("pk"))
     try:
-        annotation.refresh_from_db(
-            from_queryset=Annotation.objects.select_for_update().select_related("edited_by")
-        )
+        annotation.refresh_from_db(from_queryset=Annotation.objects.select_for_update())
     except Annotation.DoesNotExist:
         raise AnnotationError(
             "This annotation has been deleted meanwhile (in another tab or by someone else). "
