@@ -32,11 +32,16 @@ from .models import (
     VERDICT_STATES,
     AnchorStatus,
     Annotation,
+    AnnotationEvent,
+    ChangeKind,
     Mention,
     Reply,
     ReviewState,
     Tag,
 )
+
+# One change as the change log records it: (annotation id, kind, old start, old end).
+Change = tuple[int | None, str, int | None, int | None]
 
 
 class AnnotationError(Exception):
@@ -111,7 +116,9 @@ def replace_article_text(
     ):
         return None  # nothing to write, not even a history record
     revision = None
+    changes: list[Change] = []
     if blocks_changed:
+        changes.append((None, ChangeKind.TEXT, None, None))
         article.blocks.all().delete()
         Block.objects.bulk_create(
             Block(article=article, position=i, kind=b.kind, text=b.text)
@@ -133,11 +140,75 @@ def replace_article_text(
             old_body,
             changed_by=changed_by,
             reason=f"Re-anchored: the article's text changed ({origin})",
+            changes=changes,
         )
         revision.anchoring_report = report.as_dict()
         revision.save(update_fields=["anchoring_report"])
     article.save()
+    if changes:
+        article.annotations_version = record_changes(article.pk, changes, actor=changed_by)
     return revision
+
+
+# --- The change log: what open pages ask for ----------------------------------------------
+
+
+def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) -> int:
+    """Advance the article's version by one and log `changes` at it; returns the new version.
+
+    Call inside the transaction that makes the changes, with the article row locked (every
+    function here takes that lock first), so versions are handed out in order and a page that
+    has seen version N has seen every change up to N. Two queries and one insert.
+    """
+    Article.objects.filter(pk=article_id).update(
+        annotations_version=models.F("annotations_version") + 1
+    )
+    version = Article.objects.filter(pk=article_id).values_list("annotations_version", flat=True)
+    version = version.get()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    AnnotationEvent.objects.bulk_create(
+        (
+            AnnotationEvent(
+                article_id=article_id,
+                version=version,
+                annotation_id=annotation_id,
+                kind=kind,
+                actor_id=actor_id,
+                old_start=old_start,
+                old_end=old_end,
+            )
+            for annotation_id, kind, old_start, old_end in changes
+        ),
+        batch_size=500,
+    )
+    return version
+
+
+def check_version(annotation: Annotation, version) -> None:
+    """Refuse a change made on an older version of the annotation than the stored one (409):
+    someone changed it since the editor's page showed it, and saving would silently undo
+    their change. None skips the check (clients that do not send a version)."""
+    if version is None or version == "":
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise AnnotationError("The annotation's version must be a whole number.") from None
+    if version != annotation.version:
+        who = annotation.edited_by.get_username() if annotation.edited_by else "someone"
+        raise AnnotationError(
+            f"This annotation was changed by {who} after you opened it. Its current version "
+            "is shown; your text is kept: save again to replace theirs.",
+            status=409,
+            field="version",
+        )
+
+
+def _mark_edited(annotation: Annotation, actor) -> list[str]:
+    annotation.version += 1
+    annotation.edited_by = actor if actor is not None and actor.is_authenticated else None
+    annotation.edited_at = timezone.now()
+    return ["version", "edited_by", "edited_at", "modified"]
 
 
 # --- Annotations ------------------------------------------------------------------------------
@@ -193,7 +264,7 @@ def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]
 
 @transaction.atomic
 def create_annotation(
-    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author
+    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author, actor=None
 ) -> Annotation:
     """Create an annotation after checking the selection against the article's current body.
 
@@ -213,6 +284,9 @@ def create_annotation(
         suffix=suffix,
         note=check_note(note),
         author=author,
+    )
+    record_changes(
+        article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor or author
     )
     if "@" in annotation.note:  # a new note has no mentions to take back
         sync_mentions(annotation, None, annotation.note, by=author)
@@ -240,13 +314,20 @@ def lock_for_change(annotation: Annotation) -> None:
 
 @transaction.atomic
 def update_annotation(
-    annotation: Annotation, *, tag: Tag | None = None, note: str | None = None, actor=None
+    annotation: Annotation,
+    *,
+    tag: Tag | None = None,
+    note: str | None = None,
+    version=None,
+    actor=None,
 ):
     """Change an annotation's tag and/or note; only the given fields are written.
 
-    `actor` is who changes it (the author when not given): colleagues newly `@mentioned` in
-    the note are told it was them."""
+    `version` is the annotation's version the change was made on (see `check_version`);
+    `actor` is who makes it, shown as "edited by" when not the author; colleagues newly
+    `@mentioned` in the note are told it was them."""
     lock_for_change(annotation)
+    check_version(annotation, version)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
         annotation.tag = tag
@@ -255,40 +336,101 @@ def update_annotation(
         annotation.note = check_note(note)
         fields.append("note")
     if fields:
-        annotation.save(update_fields=[*fields, "modified"])
+        annotation.save(update_fields=[*fields, *_mark_edited(annotation, actor)])
+        change = (annotation.pk, ChangeKind.CHANGED, annotation.start, annotation.end)
+        record_changes(annotation.article_id, [change], actor=actor)
     if "note" in fields:
         sync_mentions(annotation, None, annotation.note, by=actor or annotation.author)
     return annotation
 
 
 @transaction.atomic
-def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> Annotation:
+def reselect_annotation(
+    annotation: Annotation, *, start, end, quote: str, version=None, actor=None
+) -> Annotation:
     """Put an annotation on a new passage (accepting a fuzzy match or re-attaching an orphan)."""
     lock_for_change(annotation)
+    check_version(annotation, version)
     article = Article.objects.get(pk=annotation.article_id)
     start, end = check_selection(article, start, end, quote)
+    old = (annotation.start, annotation.end)
     annotation.start, annotation.end, annotation.quote = start, end, quote
     annotation.prefix, annotation.suffix = context_around(article.body, start, end)
     annotation.status = AnchorStatus.ANCHORED
+    _mark_edited(annotation, actor)
     annotation.save()
+    record_changes(article.pk, [(annotation.pk, ChangeKind.CHANGED, *old)], actor=actor)
     return annotation
 
 
 @transaction.atomic
-def delete_annotation(annotation: Annotation) -> None:
+def delete_annotation(annotation: Annotation, *, version=None, actor=None) -> None:
     """Delete an annotation. Its history keeps the row (a "-" record), so Undo and the admin's
     recover page can bring it back through `restore_deleted_annotation`."""
     lock_for_change(annotation)
+    check_version(annotation, version)
+    change = (annotation.pk, ChangeKind.DELETED, annotation.start, annotation.end)
     # Its replies go first, one by one, each history record saying why: Undo brings back
     # these and not the ones deleted by hand before.
     for reply in annotation.replies.all():
         reply._change_reason = REPLY_DELETED_WITH_ANNOTATION
         reply.delete()
     annotation.delete()
+    record_changes(annotation.article_id, [change], actor=actor)
 
 
 @transaction.atomic
-def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
+def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
+    """Store an annotation edited as a whole, new or changed, in any status (the admin's form,
+    which has checked the fields). An anchored one gets its context from the body."""
+    adding = annotation._state.adding or annotation.pk is None
+    article = Article.objects.select_for_update().get(pk=annotation.article_id)
+    changes: list[Change] = []
+    if adding:
+        if annotation.author_id is None and actor is not None:
+            annotation.author = actor
+    else:
+        stored = Annotation.objects.select_for_update().filter(pk=annotation.pk)
+        stored = stored.values("article_id", "start", "end", "version").first()
+        if stored is None:
+            raise AnnotationError("This annotation has been deleted meanwhile.", status=409)
+        annotation.version = stored["version"]
+        _mark_edited(annotation, actor)
+        if stored["article_id"] != article.pk:
+            # Moved to another article: it leaves the first one's page.
+            Article.objects.select_for_update().filter(pk=stored["article_id"]).exists()
+            gone = (annotation.pk, ChangeKind.DELETED, stored["start"], stored["end"])
+            record_changes(stored["article_id"], [gone], actor=actor)
+        else:
+            changes.append((annotation.pk, ChangeKind.CHANGED, stored["start"], stored["end"]))
+    if annotation.status == AnchorStatus.ANCHORED:
+        annotation.prefix, annotation.suffix = context_around(
+            article.body, annotation.start, annotation.end
+        )
+    annotation.save()
+    if adding or not changes:
+        changes.append((annotation.pk, ChangeKind.CREATED, None, None))
+    record_changes(article.pk, changes, actor=actor)
+    sync_mentions(annotation, None, annotation.note, by=actor or annotation.author)
+    return annotation
+
+
+@transaction.atomic
+def delete_annotations(annotations, *, actor=None) -> int:
+    """Delete several annotations (the admin's bulk action), each as `delete_annotation` does.
+    Returns how many were deleted; ones deleted meanwhile are skipped."""
+    deleted = 0
+    for annotation in annotations:
+        try:
+            delete_annotation(annotation, actor=actor)
+        except AnnotationError:
+            continue
+        deleted += 1
+    return deleted
+
+
+@transaction.atomic
+def restore_deleted_annotation(record, *, actor=None) -> tuple[Annotation, Outcome]:
     """Bring back a deleted annotation from its last history record, with its original id.
 
     If the article's text changed after the delete, the annotation is re-anchored as it would
@@ -328,6 +470,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
     restored.created = annotation.created = record.created
     restored.save(update_fields=["created"])
     restore_replies_deleted_with(annotation)
+    record_changes(article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor)
     return annotation, outcome
 
 
@@ -339,7 +482,12 @@ ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
 
 
 def reanchor_article(
-    article, old_body: str, *, changed_by=None, reason: str = ""
+    article,
+    old_body: str,
+    *,
+    changed_by=None,
+    reason: str = "",
+    changes: list[Change] | None = None,
 ) -> AnchoringReport:
     """Re-place every annotation of `article` on its new body (already set on `article`,
     whether saved yet or not), after its text was `old_body`.
@@ -349,7 +497,8 @@ def reanchor_article(
     annotations; when some changed, one UPDATE per kind of simple change (the same shift, the
     same new status), one bulk update for the rest, and one bulk insert of history records for
     all of them (by `changed_by`, with `reason`), so each annotation's history shows what
-    re-anchoring did. Batched by 500-900 rows beyond that.
+    re-anchoring did. Batched by 500-900 rows beyond that. Each annotation it moves is added
+    to `changes` with its old place, for the caller's `record_changes`.
     """
     report = AnchoringReport()
     annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
@@ -375,6 +524,8 @@ def reanchor_article(
         ]
         if not differs:
             continue
+        if changes is not None:
+            changes.append((annotation.pk, ChangeKind.CHANGED, annotation.start, annotation.end))
         delta = placement.start - annotation.start
         if set(differs) <= {"start", "end", "status"} and placement.end - annotation.end == delta:
             status = placement.status if "status" in differs else None
@@ -475,7 +626,16 @@ def set_review(annotation: Annotation, *, state, source: str | None = None, by) 
     annotation.save(
         update_fields=["review_state", "review_source", "reviewed_by", "reviewed_at", "modified"]
     )
+    record_desk_change(annotation, actor=by)
     return annotation
+
+
+def record_desk_change(*annotations: Annotation, actor=None) -> None:
+    """Log a change the desk made to these annotations' entries (a state, a reply, a link), so
+    open pages redraw them. Their `version` stays: a verdict or a reply is no reason to refuse
+    the author's edit of the note made meanwhile."""
+    changes = [(a.pk, ChangeKind.CHANGED, a.start, a.end) for a in annotations]
+    record_changes(annotations[0].article_id, changes, actor=actor)
 
 
 def check_answer(annotation: Annotation, answered: Annotation | None) -> None:
@@ -502,7 +662,7 @@ def check_answer(annotation: Annotation, answered: Annotation | None) -> None:
 
 
 @transaction.atomic
-def set_answers(annotation: Annotation, answered: Annotation | None) -> Annotation:
+def set_answers(annotation: Annotation, answered: Annotation | None, *, actor=None) -> Annotation:
     """Say which annotation this one answers (a rebuttal or a figure answering a claim), or
     none. Deleting either later keeps the other; the relation just goes."""
     lock_for_change(annotation)
@@ -512,8 +672,12 @@ def set_answers(annotation: Annotation, answered: Annotation | None) -> Annotati
         )
     check_answer(annotation, answered)
     if annotation.answers_id != (answered.pk if answered else None):
+        before = annotation.answers_id
         annotation.answers = answered
         annotation.save(update_fields=["answers", "modified"])
+        # The entries of the annotations answered before and now list their answers too.
+        touched = Annotation.objects.filter(pk__in={before, annotation.answers_id} - {None})
+        record_desk_change(annotation, *touched, actor=actor)
     return annotation
 
 
@@ -537,10 +701,15 @@ def add_reply(annotation: Annotation, *, author, text: str) -> Reply:
     reply = Reply.objects.create(annotation=annotation, author=author, text=text)
     if "@" in text:
         sync_mentions(annotation, reply, text, by=author)
+    record_desk_change(annotation, actor=author)
     return reply
 
 
 def lock_reply(reply: Reply) -> None:
+    """Lock the reply's article, then the reply, and reload it (call in a transaction): the
+    same order as every change here, so two of them cannot deadlock."""
+    article_id = Annotation.objects.filter(pk=reply.annotation_id).values("article_id")
+    list(Article.objects.select_for_update().filter(pk__in=article_id).values("pk"))
     try:
         reply.refresh_from_db(from_queryset=Reply.objects.select_for_update())
     except Reply.DoesNotExist:
@@ -558,14 +727,17 @@ def edit_reply(reply: Reply, *, text: str, actor=None) -> Reply:
         reply.text = text
         reply.save(update_fields=["text", "modified"])
         sync_mentions(reply.annotation, reply, text, by=actor or reply.author)
+        record_desk_change(reply.annotation, actor=actor)
     return reply
 
 
 @transaction.atomic
-def delete_reply(reply: Reply) -> None:
+def delete_reply(reply: Reply, *, actor=None) -> None:
     """Delete a reply (its history keeps it); its mentions go with it."""
     lock_reply(reply)
+    annotation = reply.annotation
     reply.delete()
+    record_desk_change(annotation, actor=actor)
 
 
 def restore_replies_deleted_with(annotation: Annotation) -> int:

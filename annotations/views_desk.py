@@ -158,7 +158,7 @@ def reply_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     reply = get_reply_to_change(request.user, pk)
     annotation = get_annotation_to_read(reply.annotation_id)
     try:
-        delete_reply(reply)
+        delete_reply(reply, actor=request.user)
     except AnnotationError as error:
         return _refused(request, annotation, error)
     if not request.htmx:
@@ -207,7 +207,7 @@ def annotation_answers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "The annotation to answer has been deleted meanwhile. Reload the page.",
                 status=409,
             )
-        set_answers(annotation, answered)
+        set_answers(annotation, answered, actor=request.user)
     except AnnotationError as error:
         return _refused(request, annotation, error)
     if not request.htmx:

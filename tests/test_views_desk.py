@@ -42,7 +42,17 @@ def test_it_shows_each_entrys_review_state_and_buttons(client, editor, mine):
     assert 'aria-pressed="true">Open</button>' in html
     for label in ("Needs a source", "Verified", "Disputed", "Resolved"):
         assert f'aria-pressed="false">{label}</button>' in html
-    assert "Show review states" in html
+    assert '<select id="filter-review" name="review">' in html
+
+
+def test_the_list_filters_by_review_state(client, viewer, mine, article, rebuttal):
+    other = AnnotationFactory(article=article, tag=rebuttal, quote="The mayor denied it")
+    Annotation.objects.filter(pk=other.pk).update(review_state="disputed")
+    client.force_login(viewer)
+    html = client.get(article.get_absolute_url() + "?review=disputed").content.decode()
+    assert f'id="annotation-{other.pk}"' in html
+    assert f'id="annotation-{mine.pk}"' not in html
+    assert '<option value="disputed" selected>' in html
 
 
 def test_a_viewer_sees_the_state_without_buttons(client, viewer, mine):

@@ -248,7 +248,7 @@ def create(request, source_id: str, payload: AnnotationIn, response: HttpRespons
             author=request.auth,
         )
         if link not in (NO_LINK, None):
-            set_answers(annotation, find_answered(link))
+            set_answers(annotation, find_answered(link), actor=request.auth)
     response["Location"] = links.annotation(annotation.pk)
     return Status(201, wa.annotation_to_jsonld(annotation, links))
 
@@ -295,7 +295,8 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
         selection = read_selection(data["target"])
     with transaction.atomic():  # all of it or none of it
         if link is not NO_LINK:
-            set_answers(annotation, find_answered(link) if link is not None else None)
+            answered = find_answered(link) if link is not None else None
+            set_answers(annotation, answered, actor=request.auth)
         if data["review"] is not None:
             review = data["review"]
             set_review(annotation, state=review["state"], source=review["source"], by=request.auth)
@@ -308,7 +309,11 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
             annotation.quote,
         ):
             reselect_annotation(
-                annotation, start=selection.start, end=selection.end, quote=selection.exact
+                annotation,
+                start=selection.start,
+                end=selection.end,
+                quote=selection.exact,
+                actor=request.auth,
             )
         update_annotation(annotation, tag=tag, note=note, actor=request.auth)
     return wa.annotation_to_jsonld(annotation, links)
@@ -323,7 +328,7 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
 )
 def remove(request, annotation_id: int):
     annotation = get_annotation_to_delete(request.auth, annotation_id)
-    delete_annotation(annotation)
+    delete_annotation(annotation, actor=request.auth)
     return Status(204, None)
 
 
@@ -423,5 +428,5 @@ def change_reply(request, reply_id: int, payload: ReplyPatchIn):
     summary="Remove a reply (its author, or staff)",
 )
 def remove_reply(request, reply_id: int):
-    delete_reply(get_reply_to_change(request.auth, reply_id))
+    delete_reply(get_reply_to_change(request.auth, reply_id), actor=request.auth)
     return Status(204, None)

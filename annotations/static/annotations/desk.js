@@ -1,7 +1,7 @@
 /* The desk inside the article page's side list (templates/annotations/desk.html): picking the
  * claim a rebuttal answers by clicking its highlight, Ctrl+Enter in a reply, Escape out of a
- * prompt, and the filters by review state. The forms themselves are htmx; this only adds what
- * htmx cannot. Kept apart from annotate.js, which owns the selection and the toolbar.
+ * prompt, the note in the selection toolbar and the question before a duplicate. The forms
+ * themselves are htmx; this only adds what htmx cannot. Kept apart from annotate.js, which owns the selection and the toolbar.
  * No inline scripts or styles: the page's CSP forbids them.
  */
 (() => {
@@ -80,19 +80,6 @@
     }
   }, true);
 
-  // Filters by review state: a class per hidden state on the root, which no swap replaces.
-  function syncStateFilters() {
-    for (const box of document.querySelectorAll("[data-state-filter]")) {
-      box.checked = !root.classList.contains(`hide-review-${box.dataset.stateFilter}`);
-      box.closest("fieldset").hidden = false;
-    }
-  }
-
-  root.addEventListener("change", (event) => {
-    const box = event.target.closest("[data-state-filter]");
-    if (box) root.classList.toggle(`hide-review-${box.dataset.stateFilter}`, !box.checked);
-  });
-
   // The toolbar's note: it rides along with the tag the toolbar saves the passage with.
   const note = document.querySelector("[data-toolbar-note]");
   const noteTag = document.querySelector("[data-toolbar-note-tag]");
@@ -140,9 +127,5 @@
     });
   }
 
-  document.body.addEventListener("htmx:afterSettle", () => {
-    syncStateFilters();
-    syncPicking();
-  });
-  syncStateFilters();
+  document.body.addEventListener("htmx:afterSettle", syncPicking);
 })();
