@@ -78,7 +78,7 @@ def test_it_shows_a_colleagues_changes_without_a_reload(desk, live_server, story
     expect(a.locator(f"#annotation-{created.pk}")).to_have_class("annotation is-selected")
     # B changes the note and the tag through the page.
     b.locator(f"#annotation-{created.pk}").get_by_role("link", name="Edit").click()
-    b.get_by_label("Note").fill("Budget papers say 28%.")
+    b.get_by_label("Note", exact=True).fill("Budget papers say 28%.")
     b.locator(f"#tag-{created.pk}").select_option("figure")
     b.get_by_role("button", name="Save").click()
     expect(a.locator(f"#annotation-{created.pk} .note")).to_have_text(
@@ -106,13 +106,13 @@ def test_it_keeps_a_selection_and_an_open_form_through_an_update(desk, live_serv
     expect(a.locator("#count-total")).to_have_text("1")
     mine = Annotation.objects.get()
     a.locator(f"#annotation-{mine.pk}").get_by_role("link", name="Edit").click()
-    a.get_by_label("Note").fill("Half typed")
+    a.get_by_label("Note", exact=True).fill("Half typed")
     # B tags something: A's list and text update, the form and its text stay.
     drag_select(b, "30% of the budget")
     toolbar(b).get_by_role("button", name="Claim", exact=True).click()
     expect(a.locator("#count-total")).to_have_text("2", timeout=LIVE)
-    expect(a.get_by_label("Note")).to_have_value("Half typed")
-    expect(a.get_by_label("Note")).to_be_focused()
+    expect(a.get_by_label("Note", exact=True)).to_have_value("Half typed")
+    expect(a.get_by_label("Note", exact=True)).to_be_focused()
     a.get_by_role("link", name="Cancel").click()
     # A selects a passage and keeps it while B tags another one.
     select(a, "went to roads")
@@ -140,11 +140,11 @@ def test_it_refuses_an_edit_of_a_note_changed_meanwhile(desk, live_server, story
     annotation = Annotation.objects.get()
     entry_a = a.locator(f"#annotation-{annotation.pk}")
     entry_a.get_by_role("link", name="Edit").click()
-    a.get_by_label("Note").fill("Mine: check the audit")
+    a.get_by_label("Note", exact=True).fill("Mine: check the audit")
     # B, meanwhile, changes the note.
     b.reload()
     b.locator(f"#annotation-{annotation.pk}").get_by_role("link", name="Edit").click()
-    b.get_by_label("Note").fill("Theirs: 28% per the papers")
+    b.get_by_label("Note", exact=True).fill("Theirs: 28% per the papers")
     b.get_by_role("button", name="Save").click()
     expect(b.locator(f"#annotation-{annotation.pk} .note")).to_have_text(
         "Theirs: 28% per the papers"
@@ -180,7 +180,7 @@ def test_it_says_edited_by_when_the_last_editor_is_not_the_author(desk, live_ser
     annotation = Annotation.objects.get()
     b.reload()
     b.locator(f"#annotation-{annotation.pk}").get_by_role("link", name="Edit").click()
-    b.get_by_label("Note").fill("Checked")
+    b.get_by_label("Note", exact=True).fill("Checked")
     b.get_by_role("button", name="Save").click()
     expect(a.locator(f"#annotation-{annotation.pk} .edited")).to_contain_text(
         "edited by tomas", timeout=LIVE

@@ -495,7 +495,10 @@
   function inUse(element) {
     if (!element || element.nodeType !== Node.ELEMENT_NODE) return false;
     if (swapping && element.contains(swapping)) return false;
-    if (element.querySelector(".edit-form")) return true;
+    // An open form, and the desk's open thread, picker or source prompt (desk.js).
+    if (element.querySelector(".edit-form, .thread, [data-answer-picker], [data-source-prompt]")) {
+      return true;
+    }
     const active = document.activeElement;
     return Boolean(active && active.matches("input, textarea, select") && element.contains(active));
   }

@@ -121,7 +121,7 @@
     });
     document.body.addEventListener("htmx:afterRequest", (event) => {
       // Whatever was saved meanwhile answers the question.
-      if (event.detail.successful && event.detail.target && event.detail.target.id === "article-body") {
+      if (event.detail.successful && event.detail.target && event.detail.target.id === "live") {
         prompt.replaceChildren();
       }
     });
