@@ -121,7 +121,10 @@ def list_articles(
     # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
     # the id makes pages stable among articles of the same date and title.
     articles = (
-        Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+        Article.objects.listed()
+        .with_annotation_count()
+        .defer("body")
+        .order_by("-date", "title", "id")
     )
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
