@@ -6,6 +6,7 @@ Deleted annotations are listed at `annotation/recover/`, where staff restore the
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,7 +35,15 @@ from .services import AnnotationError, check_note, check_selection, restore_dele
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """simple-history's admin, answering 404 for an id that is not one (`tag/x/history/`):
-    its views look the id up as it comes, and a text in a number field is a ValueError."""
+    its views look the id up as it comes, and a text in a number field is a ValueError. A
+    list filtered on a number no column holds (`?tag=99…9`) gets the admin's own "invalid
+    filter" answer instead of SQLite's OverflowError."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from None
 
     def checked_id(self, object_id: str) -> str:
         try:
