@@ -99,15 +99,17 @@ def url_for(name: str, article, annotation, reply=None, mention=None) -> str:
     kwargs = {}
     if "<str:source_id>" in route or "<source_id>" in route:
         kwargs["source_id"] = article.source_id
-    # The reply routes take the reply's id, "open a mention" the mention's.
+    # The reply routes take the reply's id, "open a mention" the mention's (without them, the
+    # annotation's id stands in: a walk that only wants some URL of each route).
     pk = annotation.pk
-    if name.startswith("reply_"):
+    if name.startswith("reply_") and reply is not None:
         pk = reply.pk
-    elif name == "mention_open":
+    elif name == "mention_open" and mention is not None:
         pk = mention.pk
+    reply_pk = reply.pk if reply is not None else annotation.pk
     for key in ("pk", "annotation_id", "reply_id"):
         if f":{key}>" in route or f"<{key}>" in route:
-            kwargs[key] = reply.pk if key == "reply_id" else pk
+            kwargs[key] = reply_pk if key == "reply_id" else pk
     return reverse(name, kwargs=kwargs)
 
 
