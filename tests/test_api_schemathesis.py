@@ -158,6 +158,12 @@ def test_it_refuses_generated_form_and_multipart_bodies_in_json(
                 article=api_world["article"], quote="roads", author=api_world["editor"]
             )
             case.path_parameters["annotation_id"] = fresh.pk
+        if "{reply_id}" in path:
+            fresh = AnnotationFactory(
+                article=api_world["article"], quote="roads", author=api_world["editor"]
+            )
+            reply = Reply.objects.create(annotation=fresh, author=api_world["editor"], text="x")
+            case.path_parameters["reply_id"] = reply.pk
         url = live_server.url + case.formatted_path
         fields = as_form_fields(case.body)
         files = (
