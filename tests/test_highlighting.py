@@ -39,7 +39,21 @@ def test_it_cuts_text_into_pieces_that_add_up_to_the_whole():
 
 def test_it_escapes_text_between_marks():
     html = block_html("a<b>&c", [Highlight(7, 1, 4, "claim")])
-    assert html == 'a<mark data-tag="claim" data-annotation="7" class="d0">&lt;b&gt;</mark>&amp;c'
+    assert html == (
+        'a<mark data-tag="claim" data-annotation="7" class="d0" aria-describedby="mark-tag-claim">'
+        "&lt;b&gt;</mark>&amp;c"
+    )
+
+
+def test_it_describes_each_mark_by_its_tag_and_a_fuzzy_one_as_such():
+    html = block_html("abcdef", [Highlight(1, 0, 4, "claim"), Highlight(2, 2, 6, "figure", True)])
+    described = re.findall(r'<mark [^>]*aria-describedby="([^"]*)"', html)
+    assert described == [
+        "mark-tag-claim",
+        "mark-tag-claim",
+        "mark-tag-figure mark-fuzzy",
+        "mark-tag-figure mark-fuzzy",
+    ]
 
 
 def test_it_finds_the_licence_url_in_a_photo_credit():
