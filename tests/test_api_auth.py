@@ -175,7 +175,7 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
     html = response.content.decode()
     nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     scripts = html.split("<script")[1:]
-    assert len(scripts) == 3
+    assert len(scripts) == 4
     for chunk in scripts:
         tag = chunk.split(">", 1)[0]
         # Executable scripts come from our own files; the settings are a JSON data block.
@@ -184,7 +184,13 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
         ) or 'type="application/json"' in tag, tag
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     assert " style=" not in html and "onload=" not in html
-    for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"):
+    for name in (
+        "ninja/swagger-ui-bundle.js",
+        "ninja/swagger-ui-init.js",
+        "ninja/swagger-ui.css",
+        "annotations/api-docs.js",
+        "annotations/api-docs.css",
+    ):
         assert f"/static/{name}" in html
         assert finders.find(name), name
 

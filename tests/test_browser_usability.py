@@ -3,15 +3,13 @@ keyboard (where focus goes after each action, how far Delete is from Save, what 
 back), a reader who selects text, the notice over the list's last entry, and a phone (helpers
 in tests/browsing.py)."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from annotations.models import AnchorStatus, Annotation
 
-from .browsing import assert_not_reloaded, entry, open_article, select, sign_in, toolbar
-from .factories import AnnotationFactory, UserFactory
+from .browsing import assert_not_reloaded, entry, open_article, sign_in
+from .factories import AnnotationFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,3 +40,94 @@ def test_it_shows_a_refusal_in_the_alert_region_with_debug_on(
     expect(page.locator("link[rel=stylesheet]")).to_have_count(1)
     assert_not_reloaded(page)
     assert all("404" in p or "htmx:responseError" in p for p in problems), problems
+
+
+# The keyboard --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three(story, tags, author):
+    """Three of the author's annotations, in the text's order."""
+    return [
+        AnnotationFactory(article=story, tag=tags["claim"], quote=quote, author=author)
+        for quote in ("The council", "30% of the budget", "went to roads")
+    ]
+
+
+def test_it_keeps_delete_out_of_reach_of_save_and_focus_on_the_entry(
+    live_server, page, author, story, three, problems
+):
+    sign_in(page, live_server, author)
+    open_article(page, live_server, story)
+    first, second = three[0], three[1]
+    entry(page, second).get_by_role("link", name="Edit").focus()
+    page.keyboard.press("Enter")
+    note = entry(page, second).get_by_label("Note")
+    expect(note).to_be_focused()
+    note.fill("Typed, then tabbed on")
+    page.keyboard.press("Tab")
+    expect(entry(page, second).get_by_role("button", name="Save")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(entry(page, second).get_by_role("link", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")  # past Cancel: the next entry, not a Delete button
+    expect(page.locator(f"#goto-{three[2].pk}")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # Cancel: focus back on the entry's Edit link
+    expect(entry(page, second).get_by_role("link", name="Edit")).to_be_focused()
+    assert Annotation.objects.count() == 3
+    # Save, by keyboard: focus again on the Edit link of the saved entry.
+    page.keyboard.press("Enter")
+    expect(note).to_be_focused()
+    note.fill("Saved by keyboard")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(entry(page, second).locator(".note")).to_have_text("Saved by keyboard")
+    expect(entry(page, second).get_by_role("link", name="Edit")).to_be_focused()
+    # Delete: focus on the next entry; the last one's goes to the one before.
+    entry(page, first).get_by_role("button", name="Delete").focus()
+    page.keyboard.press("Enter")
+    expect(entry(page, first)).to_have_count(0)
+    expect(page.locator(f"#goto-{second.pk}")).to_be_focused()
+    entry(page, three[2]).get_by_role("button", name="Delete").focus()
+    page.keyboard.press("Enter")
+    expect(entry(page, three[2])).to_have_count(0)
+    expect(page.locator(f"#goto-{second.pk}")).to_be_focused()
+    # Undo, reached by keyboard: the restored entry takes focus.
+    page.get_by_role("status").get_by_role("button", name="Undo").focus()
+    page.keyboard.press("Enter")
+    expect(entry(page, three[2])).to_have_count(1)
+    expect(page.locator(f"#goto-{three[2].pk}")).to_be_focused()
+    # The last one left: focus on the list's heading.
+    for annotation in (second, three[2]):
+        entry(page, annotation).get_by_role("button", name="Delete").focus()
+        page.keyboard.press("Enter")
+        expect(entry(page, annotation)).to_have_count(0)
+    assert focused(page) == "annotations-heading"
+    assert_not_reloaded(page)
+    assert not problems, problems
+
+
+def test_it_brings_back_unsaved_text_with_undo(live_server, page, author, story, tags, problems):
+    orphan = AnnotationFactory(article=story, tag=tags["claim"], quote="30%", author=author)
+    Annotation.objects.filter(pk=orphan.pk).update(status=AnchorStatus.ORPHANED)
+    sign_in(page, live_server, author)
+    open_article(page, live_server, story)
+    entry(page, orphan).get_by_role("link", name="Edit").click()
+    entry(page, orphan).get_by_label("Tag").select_option("figure")
+    entry(page, orphan).get_by_label("Note").fill("Half a thought")
+    # Deleted from the review list while its form is open in the side list.
+    page.locator(f"#review-{orphan.pk}").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text("Deleted the claim")
+    assert not Annotation.objects.exists()
+    page.get_by_role("status").get_by_role("button", name="Undo").click()
+    expect(page.get_by_role("status")).to_contain_text("the note you had not saved")
+    note = entry(page, orphan).get_by_label("Note")
+    expect(note).to_have_value("Half a thought")
+    expect(note).to_be_focused()
+    expect(entry(page, orphan).get_by_label("Tag")).to_have_value("figure")
+    assert Annotation.objects.get().note == ""  # restored as it was; the text awaits Save
+    entry(page, orphan).get_by_role("button", name="Save").click()
+    expect(entry(page, orphan).locator(".note")).to_have_text("Half a thought")
+    restored = Annotation.objects.get()
+    assert (restored.note, restored.tag.slug) == ("Half a thought", "figure")
+    assert not problems, problems

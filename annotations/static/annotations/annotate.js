@@ -538,5 +538,96 @@
     if (!document.hidden) poll();
   });
 
+  // Focus after each action -------------------------------------------------------------------
+  // A swap removes or replaces the element that had focus (a deleted entry, a closed form):
+  // focus would fall to <body> and a keyboard user start again from the top. Each request on
+  // an annotation says where focus goes once it is answered: after Save or Cancel to the
+  // entry's Edit link, after Undo to the restored entry, after Delete (or Accept, which
+  // takes an item off the review list) to the next item, else the one before, else the list's
+  // heading.
+
+  const plans = new WeakMap(); // xhr -> {id, action, neighbours}
+  const unsaved = new Map(); // annotation id -> {tag, note} of a form open when it was deleted
+  const ACTION = /\/annotations\/(\d+)\/(?:(update|delete|restore|reselect)\/)?(?:\?(.*))?$/;
+
+  function itemsAround(element) {
+    const item = element && element.closest("li[data-annotation]");
+    if (!item) return [];
+    const siblings = Array.from(item.parentElement.children);
+    const at = siblings.indexOf(item);
+    return [...siblings.slice(at + 1), ...siblings.slice(0, at).reverse()]
+      .filter((li) => li.id)
+      .map((li) => li.id);
+  }
+
+  function firstControl(item) {
+    return item.querySelector(".goto:not(:disabled), a[href], button:not(:disabled)");
+  }
+
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const found = ACTION.exec(event.detail.requestConfig.path);
+    if (!found) return;
+    const [, id, verb, query] = found;
+    const action = verb || (query && query.includes("edit") ? "edit" : "show");
+    plans.set(event.detail.xhr, { id, action, neighbours: itemsAround(event.detail.elt) });
+    const form = document.querySelector(`#annotation-${id} .edit-form`);
+    if (action === "delete" && form) {
+      unsaved.set(id, { tag: form.elements.tag.value, note: form.elements.note.value });
+    }
+  });
+
+  function reopenWithUnsaved(id) {
+    const item = document.getElementById(`annotation-${id}`);
+    const link = item && item.querySelector("a[hx-get]"); // its Edit link, or its form's Cancel
+    const kept = unsaved.get(id);
+    unsaved.delete(id);
+    if (!link || !kept) return false;
+    // A fresh form, which carries the restored version to save against.
+    const url = `${link.getAttribute("hx-get").split("?")[0]}?edit=1`;
+    htmx.ajax("GET", url, { source: link, target: `#${item.id}`, swap: "outerHTML" }).then(() => {
+      const form = document.querySelector(`#annotation-${id} .edit-form`);
+      if (!form) return;
+      form.elements.tag.value = kept.tag;
+      form.elements.note.value = kept.note;
+      form.elements.note.focus();
+      say("Restored, with the note you had not saved: save it or cancel.");
+    });
+    return true;
+  }
+
+  function focusAfter(plan) {
+    const item = document.getElementById(`annotation-${plan.id}`);
+    if (plan.action === "restore") {
+      if (reopenWithUnsaved(plan.id)) return;
+      if (item) firstControl(item).focus();
+      return;
+    }
+    if ((plan.action === "update" || plan.action === "show") && item) {
+      (item.querySelector(".controls a.button-link") || firstControl(item)).focus();
+      return;
+    }
+    if (!focusLost()) return;
+    for (const id of plan.neighbours) {
+      const next = document.getElementById(id);
+      const control = next && firstControl(next);
+      if (control) {
+        control.focus();
+        return;
+      }
+    }
+    document.getElementById("annotations-heading").focus();
+  }
+
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    const plan = plans.get(event.detail.xhr);
+    plans.delete(event.detail.xhr); // once per answer, however many elements it settled
+    if (plan && event.detail.xhr.status < 300) focusAfter(plan);
+  });
+
   syncFilters();
 })();
