@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from annotations.models import AnchorStatus, Annotation
 
-from .browsing import assert_not_reloaded, entry, open_article, sign_in
-from .factories import AnnotationFactory
+from .browsing import assert_not_reloaded, drag_select, entry, open_article, select, sign_in, toolbar
+from .factories import AnnotationFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,3 +131,60 @@ def test_it_brings_back_unsaved_text_with_undo(live_server, page, author, story,
     restored = Annotation.objects.get()
     assert (restored.note, restored.tag.slug) == ("Half a thought", "figure")
     assert not problems, problems
+
+
+# A reader --------------------------------------------------------------------------------------
+
+
+def test_it_tells_a_reader_who_selects_text_why_no_toolbar_comes(
+    live_server, page, story, tags, problems
+):
+    sign_in(page, live_server, UserFactory(username="reader"))
+    open_article(page, live_server, story)
+    expect(page.get_by_role("status")).to_be_empty()
+    drag_select(page, "30% of the budget")
+    expect(page.get_by_role("status")).to_have_text(
+        "You can read and export; ask an admin to make you an editor."
+    )
+    expect(page.get_by_role("toolbar")).to_have_count(0)
+    assert not problems, problems
+
+
+# The notice ------------------------------------------------------------------------------------
+
+OVERLAP_JS = """([a, b]) => {
+  const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
+  return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 1024, 800, 390])
+def test_it_leaves_the_last_entrys_buttons_clear_of_the_notice(
+    live_server, page, author, story, tags, width
+):
+    others = [
+        AnnotationFactory(
+            article=story, tag=tags["figure"], quote="said 30% of the budget went to roads", author=author
+        )
+        for _ in range(12)
+    ]
+    last = AnnotationFactory(article=story, tag=tags["claim"], quote="12%", author=author)
+    page.set_viewport_size({"width": width, "height": 700})
+    sign_in(page, live_server, author)
+    open_article(page, live_server, story)
+    entry(page, last).get_by_role("link", name="Edit").click()
+    entry(page, last).get_by_label("Note").fill("The lowest entry")
+    entry(page, last).get_by_role("button", name="Save").click()
+    expect(entry(page, last).locator(".note")).to_have_text("The lowest entry")
+    entry(page, others[0]).get_by_role("button", name="Delete").click()
+    notice = page.locator("#notice")
+    expect(notice.get_by_role("button", name="Undo")).to_be_visible()  # the tallest notice
+    # Scrolled to the very end, as far as the page and the list go.
+    page.evaluate("() => document.querySelector('.side').scrollTo(0, 1e6)")
+    page.mouse.wheel(0, 100_000)
+    page.wait_for_timeout(300)
+    for button in (
+        entry(page, last).get_by_role("link", name="Edit"),
+        entry(page, last).get_by_role("button", name="Delete"),
+    ):
+        assert not page.evaluate(OVERLAP_JS, [button.element_handle(), notice.element_handle()])

@@ -370,6 +370,25 @@
     });
   }
 
+  // Readers: selecting text says why no toolbar comes ----------------------------------------
+
+  const READER_MESSAGE = "You can read and export; ask an admin to make you an editor.";
+  let readerSelected = "";
+
+  function tellReader() {
+    const passage = passageFrom(document.getSelection());
+    const where = passage ? `${passage.start}-${passage.end}` : "";
+    if (passage && where !== readerSelected) say(READER_MESSAGE);
+    readerSelected = where;
+  }
+
+  if (!toolbar) {
+    document.addEventListener("selectionchange", () => {
+      clearTimeout(timer);
+      timer = setTimeout(tellReader, 400);
+    });
+  }
+
   // Marks and the side list ---------------------------------------------------------------
 
   function marksOf(id) {
@@ -537,6 +556,24 @@
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) poll();
   });
+
+  // Room for the notice ------------------------------------------------------------------------
+  // The notice and the alert float over the bottom corner, where the side list ends: while
+  // one shows, the list and the page get that much room below their end (app.css reads
+  // --notice-room), so their last entry scrolls clear of it.
+
+  const messages = document.querySelector(".live");
+
+  function makeRoom() {
+    const empty = !alerts.firstChild && !document.getElementById("notice").firstChild;
+    const room = empty ? 0 : Math.ceil(window.innerHeight - messages.getBoundingClientRect().top);
+    document.documentElement.style.setProperty("--notice-room", `${room}px`);
+  }
+
+  if (messages && typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(makeRoom).observe(messages);
+    new MutationObserver(makeRoom).observe(messages, { childList: true, subtree: true });
+  }
 
   // Focus after each action -------------------------------------------------------------------
   // A swap removes or replaces the element that had focus (a deleted entry, a closed form):
