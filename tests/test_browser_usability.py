@@ -8,15 +8,18 @@ from playwright.sync_api import expect
 
 from annotations.models import AnchorStatus, Annotation
 
-from .browsing import assert_not_reloaded, drag_select, entry, open_article, select, sign_in, toolbar
+from .browsing import (
+    assert_not_reloaded,
+    drag_select,
+    entry,
+    open_article,
+    select,
+    sign_in,
+    toolbar,
+)
 from .factories import AnnotationFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def focused(page):
-    """The focused element's id, or its tag name when it has none."""
-    return page.evaluate("() => document.activeElement.id || document.activeElement.tagName")
 
 
 # Refusals under DEBUG ------------------------------------------------------------------------
@@ -102,7 +105,7 @@ def test_it_keeps_delete_out_of_reach_of_save_and_focus_on_the_entry(
         entry(page, annotation).get_by_role("button", name="Delete").focus()
         page.keyboard.press("Enter")
         expect(entry(page, annotation)).to_have_count(0)
-    assert focused(page) == "annotations-heading"
+    expect(page.locator("#annotations-heading")).to_be_focused()
     assert_not_reloaded(page)
     assert not problems, problems
 
@@ -152,6 +155,7 @@ def test_it_tells_a_reader_who_selects_text_why_no_toolbar_comes(
 
 # The notice ------------------------------------------------------------------------------------
 
+LONG_QUOTE = "said 30% of the budget went to roads"  # a notice two lines high
 OVERLAP_JS = """([a, b]) => {
   const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
   return r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom;
@@ -164,7 +168,10 @@ def test_it_leaves_the_last_entrys_buttons_clear_of_the_notice(
 ):
     others = [
         AnnotationFactory(
-            article=story, tag=tags["figure"], quote="said 30% of the budget went to roads", author=author
+            article=story,
+            tag=tags["figure"],
+            quote="said 30% of the budget went to roads",
+            author=author,
         )
         for _ in range(12)
     ]
@@ -188,3 +195,58 @@ def test_it_leaves_the_last_entrys_buttons_clear_of_the_notice(
         entry(page, last).get_by_role("button", name="Delete"),
     ):
         assert not page.evaluate(OVERLAP_JS, [button.element_handle(), notice.element_handle()])
+
+
+# A phone ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 800}, has_touch=True, is_mobile=True
+    )
+    yield context.new_page()
+    context.close()
+
+
+def test_it_shows_a_tapped_highlights_entry_in_a_sheet_on_a_phone(
+    live_server, phone, author, story, tags
+):
+    page = phone
+    figure = AnnotationFactory(article=story, tag=tags["figure"], quote="12%", author=author)
+    for _ in range(8):
+        AnnotationFactory(article=story, tag=tags["claim"], quote="The council", author=author)
+    sign_in(page, live_server, author)
+    open_article(page, live_server, story)
+    mark = page.locator(f'mark[data-annotation="{figure.pk}"]')
+    mark.scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    mark.tap()
+    sheet = page.get_by_role("region", name="Annotations here")
+    expect(sheet).to_be_visible()
+    expect(sheet.locator(f"#annotation-{figure.pk}")).to_be_in_viewport()
+    expect(mark).to_be_in_viewport()  # no jump to the list far below
+    assert abs(page.evaluate("window.scrollY") - scrolled) < 400
+    # The entry works in the sheet: edit and save it there.
+    sheet.get_by_role("link", name="Edit").tap()
+    sheet.get_by_label("Note").fill("Checked on the phone")
+    sheet.get_by_role("button", name="Save").tap()
+    expect(sheet.locator(".note")).to_have_text("Checked on the phone")
+    assert Annotation.objects.get(pk=figure.pk).note == "Checked on the phone"
+    # Closed, the entry is back in its place in the list (after the claims, as in the text).
+    sheet.get_by_role("button", name="Close").tap()
+    expect(sheet).to_be_hidden()
+    expect(page.locator("#annotation-items > li").last).to_have_id(f"annotation-{figure.pk}")
+
+
+def test_it_hides_key_hints_without_a_keyboard(live_server, phone, author, story, tags):
+    page = phone
+    sign_in(page, live_server, author)
+    open_article(page, live_server, story)
+    assert page.evaluate("matchMedia('(hover: none) and (pointer: coarse)').matches")
+    select(page, "30%")
+    expect(toolbar(page)).to_be_visible()
+    expect(toolbar(page).get_by_role("button", name="Claim")).to_be_visible()
+    expect(toolbar(page).locator("kbd").first).to_be_hidden()
+    expect(page.locator("#reading-help kbd").first).to_be_hidden()
+    expect(page.locator("#reading-help")).to_contain_text("Select a passage, then choose a tag")

@@ -428,6 +428,10 @@
     }
     const entries = selectEntries(ids.reverse());
     if (entries.length === 0) return;
+    if (ONE_COLUMN.matches) {
+      openSheet(entries, mark);
+      return;
+    }
     entries[0].scrollIntoView({ block: "nearest" });
     entries[0].querySelector(".goto").focus({ preventScroll: true });
     if (entries.length > 1) {
@@ -555,6 +559,93 @@
   setInterval(poll, POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) poll();
+  });
+
+  // Phones: the entries of a tapped highlight in a sheet -------------------------------------
+  // Where the side list sits below the text (one column), scrolling to an entry would leave
+  // the text thousands of pixels behind. There a tapped highlight's entries show in a sheet
+  // at the bottom of the screen instead: the very entries, moved there while it is open (their
+  // ids, forms and swaps keep working), and put back in their places when it closes.
+
+  const ONE_COLUMN = window.matchMedia("(max-width: 60rem)");
+  let sheet = null;
+  const places = new Map(); // entry id -> the comment standing in its place in the list
+
+  function makeSheet() {
+    sheet = document.createElement("section");
+    sheet.className = "entry-sheet";
+    sheet.hidden = true;
+    sheet.setAttribute("role", "region");
+    sheet.setAttribute("aria-label", "Annotations here");
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "sheet-close";
+    close.textContent = "Close";
+    close.addEventListener("click", closeSheet);
+    const list = document.createElement("ol");
+    list.className = "annotations";
+    sheet.append(close, list);
+    root.append(sheet);
+  }
+
+  function openSheet(entries, mark) {
+    closeSheet();
+    if (!sheet) makeSheet();
+    const list = sheet.querySelector("ol");
+    for (const entry of entries) {
+      const place = document.createComment(entry.id);
+      entry.before(place);
+      places.set(entry.id, place);
+      list.append(entry);
+    }
+    sheet.hidden = false;
+    root.classList.add("has-sheet");
+    entries[0].querySelector(".goto").focus({ preventScroll: true });
+    // Keep the tapped words in sight above the sheet.
+    const covered = mark.getBoundingClientRect().bottom - sheet.getBoundingClientRect().top;
+    if (covered > -16) window.scrollBy(0, covered + 16);
+  }
+
+  function closeSheet() {
+    if (!sheet || sheet.hidden) return;
+    const hadFocus = sheet.contains(document.activeElement);
+    const kept = Array.from(places.values()).filter((place) => place.isConnected);
+    for (const entry of Array.from(sheet.querySelectorAll("ol > li"))) {
+      const place = places.get(entry.id);
+      if (place && place.isConnected) place.replaceWith(entry);
+      else if (kept.length) kept[0].before(entry); // came in while the sheet was open
+      else document.getElementById("annotation-items").append(entry);
+    }
+    for (const place of places.values()) place.remove();
+    places.clear();
+    sheet.hidden = true;
+    root.classList.remove("has-sheet");
+    if (hadFocus && textBody().hasAttribute("tabindex")) textBody().focus({ preventScroll: true });
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeSheet();
+  });
+  root.addEventListener("click", (event) => {
+    if (sheet && !sheet.hidden && !sheet.contains(event.target) &&
+      !event.target.closest("#article-body mark")) closeSheet();
+  });
+  ONE_COLUMN.addEventListener("change", closeSheet);
+  // A change answered while the sheet is open may put its entries back in the list (a saved
+  // entry comes back as a new one): they return to the sheet. Listened to before the focus
+  // handling below, so focus lands in the sheet, not in the list far below.
+  document.body.addEventListener("htmx:afterSettle", () => {
+    if (!sheet || sheet.hidden) return;
+    for (const [id, place] of places) {
+      const entry = document.getElementById(id);
+      if (!entry || sheet.contains(entry)) continue;
+      const moved = document.createComment(id);
+      entry.before(moved);
+      place.remove();
+      places.set(id, moved);
+      sheet.querySelector("ol").append(entry);
+    }
+    if (!sheet.querySelector("li")) closeSheet(); // its entries were deleted
   });
 
   // Room for the notice ------------------------------------------------------------------------
