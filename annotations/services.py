@@ -182,14 +182,25 @@ def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]
 
 @transaction.atomic
 def create_annotation(
-    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author
+    *,
+    article: Article,
+    tag: Tag,
+    start,
+    end,
+    quote: str,
+    note: str = "",
+    author,
+    article_locked: bool = False,
 ) -> Annotation:
     """Create an annotation after checking the selection against the article's current body.
 
     The article row is locked (PostgreSQL) so a concurrent re-import cannot change the body
-    between the check and the insert.
+    between the check and the insert: here, or already by the caller, who then says
+    `article_locked=True` (it read the article with `lock=True` in the transaction this call
+    joins, as the API does, to read it once).
     """
-    article = Article.objects.select_for_update().get(pk=article.pk)
+    if not article_locked:
+        article = Article.objects.select_for_update().get(pk=article.pk)
     start, end = check_selection(article, start, end, quote)
     prefix, suffix = context_around(article.body, start, end)
     return Annotation.objects.create(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+
+from .history import HistoricalRecords
 
 BLOCK_SEPARATOR = "\n\n"
 
