@@ -62,10 +62,17 @@ class Article(models.Model):
     content_hash = models.CharField(
         max_length=64, blank=True, editable=False, help_text="SHA-256 of the imported content."
     )
+    file_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the seed file's bytes as last imported: an unchanged file is "
+        "recognised by it before it is parsed.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["body"])
+    history = HistoricalRecords(excluded_fields=["body", "file_hash"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
