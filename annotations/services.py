@@ -6,11 +6,11 @@ transaction each, and raise `AnnotationError` with a message a person understand
 docs/architecture.md shows where they sit; docs/anchoring.md explains re-anchoring.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils.text import Truncator
 from simple_history.utils import bulk_create_with_history
 
@@ -77,14 +77,25 @@ def create_articles(new: Sequence[tuple[Article, Sequence[BlockText]]]) -> None:
         article.body = body_from_blocks(blocks)
     articles = [article for article, _ in new]
     bulk_create_with_history(articles, Article, batch_size=BATCH_SIZE)
-    Block.objects.bulk_create(
-        (
-            Block(article=article, position=i, kind=b.kind, text=b.text)
-            for article, blocks in new
-            for i, b in enumerate(blocks)
-        ),
-        batch_size=BATCH_SIZE,
+    insert_blocks(
+        (article.pk, i, str(b.kind), b.text)
+        for article, blocks in new
+        for i, b in enumerate(blocks)
     )
+
+
+def insert_blocks(rows: Iterable[tuple[int, int, str, str]]) -> None:
+    """Insert blocks given as (article id, position, kind, text), with one prepared statement
+    run for all of them. An import writes some sixteen blocks per article; `bulk_create`
+    spends more time building and checking a model instance per block than the database
+    spends storing it."""
+    meta = Block._meta
+    names = ("article", "position", "kind", "text")
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in names)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, list(rows))
 
 
 def record_file_hashes(file_hashes: dict[int, str]) -> None:
