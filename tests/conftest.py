@@ -106,3 +106,16 @@ def mine(article, editor, claim):
     return factories.AnnotationFactory(
         article=article, tag=claim, quote="30% of the budget", author=editor
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """On SQLite, a test database in a file rather than in memory.
+
+    Then a server in another process (tests/appserver.py) works on the very database the test
+    fills and reads, as it does on PostgreSQL.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)

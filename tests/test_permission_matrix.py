@@ -21,6 +21,7 @@ METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 POLICIES: dict[str, dict[str, str]] = {
     "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "healthz": {"GET": PUBLIC},
     "logout": {"POST": PUBLIC},
     "article_list": {"GET": READ},
     "article_detail": {"GET": READ},
