@@ -92,9 +92,11 @@ class AppServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        """gunicorn's quick shutdown: the test has had all its answers, nothing is in flight."""
+        """gunicorn's graceful shutdown: a worker may still be finishing the last answer's
+        sendfile after the client has read it all, and a quick shutdown (SIGINT) would log that
+        interrupted request as an error."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

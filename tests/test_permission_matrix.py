@@ -25,6 +25,8 @@ POLICIES: dict[str, dict[str, str]] = {
     "logout": {"POST": PUBLIC},
     "article_list": {"GET": READ},
     "article_detail": {"GET": READ},
+    "article_changes": {"GET": READ},
+    "annotation_page": {"GET": READ},
     "export_csv_all": {"GET": READ},
     "export_csv_article": {"GET": READ},
     "export_jsonld_all": {"GET": READ},
