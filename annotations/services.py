@@ -10,12 +10,8 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-<<<<<<< HEAD
 from django.db import connection, models, transaction
-=======
-from django.db import models, transaction
 from django.utils import timezone
->>>>>>> main
 from django.utils.text import Truncator
 from simple_history.utils import bulk_create_with_history
 
@@ -308,7 +304,6 @@ def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]
 
 @transaction.atomic
 def create_annotation(
-<<<<<<< HEAD
     *,
     article: Article,
     tag: Tag,
@@ -317,10 +312,8 @@ def create_annotation(
     quote: str,
     note: str = "",
     author,
+    actor=None,
     article_locked: bool = False,
-=======
-    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author, actor=None
->>>>>>> main
 ) -> Annotation:
     """Create an annotation after checking the selection against the article's current body.
 

@@ -78,11 +78,7 @@ class Article(models.Model):
         "ask for what changed since the version they show.",
     )
 
-<<<<<<< HEAD
-    history = HistoricalRecords(excluded_fields=["body", "file_hash"])
-=======
-    history = HistoricalRecords(excluded_fields=["body", "annotations_version"])
->>>>>>> main
+    history = HistoricalRecords(excluded_fields=["body", "file_hash", "annotations_version"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:

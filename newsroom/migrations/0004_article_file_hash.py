@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newsroom', '0002_revision_origins_import_and_admin'),
+        ('newsroom', '0003_article_annotations_version'),
     ]
 
     operations = [
