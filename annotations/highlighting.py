@@ -140,6 +140,19 @@ def block_html(text: str, highlights: Sequence[Highlight], *, link: bool = False
     return mark_safe("".join(out))
 
 
+def marks_to_lay(highlights: Iterable[Highlight]) -> SafeString:
+    """Empty marks saying where each highlight now goes (`data-start`, `data-end`: offsets
+    in the body), for a page that already shows the text: its script lays them over it
+    (annotations/static/annotations/highlights.js), so a change sends a few bytes whatever
+    else the paragraph holds."""
+    return mark_safe(
+        "".join(
+            f'{mark_open(h)[:-1]} data-start="{h.start}" data-end="{h.end}"></mark>'
+            for h in highlights
+        )
+    )
+
+
 def render_blocks(
     blocks_with_starts: Iterable[tuple], highlights: Sequence[Highlight]
 ) -> list[RenderedBlock]:
