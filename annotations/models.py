@@ -208,7 +208,13 @@ class Annotation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tag}: {self.quote[:60]}"
+        # A history record may name a tag deleted since (the admin refuses that now, but
+        # older data may have it): its History page must still show.
+        try:
+            tag = self.tag
+        except Tag.DoesNotExist:
+            tag = "(deleted tag)"
+        return f"{tag}: {self.quote[:60]}"
 
 
 class ChangeKind(models.TextChoices):

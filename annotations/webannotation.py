@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import Annotation
+from .models import AnchorStatus, Annotation
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.
@@ -113,7 +113,8 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     a second body whose own `purpose` (`commenting`) says what it is. `status` is our
     extension: `anchored`, or `fuzzy` (the position points at near-matching words awaiting
     review; `exact` keeps the original words) or `orphaned` (no place found in the current
-    text; the position is the last known one); docs/anchoring.md tells how each comes about.
+    text: no TextPositionSelector, since its last offsets hold other words now);
+    docs/anchoring.md tells how each comes about.
     """
     bodies = [
         {
@@ -132,6 +133,20 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
                 "format": "text/plain",
             }
         )
+    selectors = [
+        {
+            "type": QUOTE_SELECTOR,
+            "exact": annotation.quote,
+            "prefix": annotation.prefix,
+            "suffix": annotation.suffix,
+        }
+    ]
+    if annotation.status != AnchorStatus.ORPHANED:
+        # An orphaned annotation's last offsets now hold other words: a tool that trusts
+        # positions would highlight the wrong ones, so it gets the quote alone.
+        selectors.append(
+            {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end}
+        )
     data = {
         "@context": CONTEXT,
         "id": links.annotation(annotation.pk),
@@ -140,15 +155,7 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
         "body": bodies,
         "target": {
             "source": links.article_page(annotation.article.source_id),
-            "selector": [
-                {
-                    "type": QUOTE_SELECTOR,
-                    "exact": annotation.quote,
-                    "prefix": annotation.prefix,
-                    "suffix": annotation.suffix,
-                },
-                {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end},
-            ],
+            "selector": selectors,
         },
         "creator": creator_of(annotation.author),
         "created": timestamp(annotation.created),

@@ -330,6 +330,9 @@ def read_bytes(path: Path, *, max_bytes: int, folder: Path | None = None) -> byt
     flags |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
     if os.path.islink(path):
         raise ImportRejected(SYMLINK_REFUSED)
+    link = linked_folder_in(path)
+    if link is not None:  # checked again here: it may have been swapped in since listing
+        raise ImportRejected(linked_folder_refused(link))
     if folder is not None and Path(os.path.realpath(path)).parent != folder:
         raise ImportRejected(f"the file lies outside the folder {display(folder)}")
     try:
@@ -420,7 +423,10 @@ def find_article_files(paths: Sequence[Path]) -> Found:
     found = Found()
     for path in paths:
         info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
+        link = linked_folder_in(path)
+        if link is not None:
+            found.entries.append(Entry(path, rejected=linked_folder_refused(link)))
+        elif stat.S_ISLNK(info.st_mode):
             found.entries.append(Entry(path, rejected=SYMLINK_REFUSED))
         elif stat.S_ISDIR(info.st_mode):
             list_folder(path, found)
@@ -429,6 +435,28 @@ def find_article_files(paths: Sequence[Path]) -> Found:
         else:
             found.entries.append(Entry(path, rejected=NOT_REGULAR))
     return found
+
+
+def linked_folder_in(path: Path) -> Path | None:
+    """The first folder on the way to `path`, as given, that is a symbolic link; None if none.
+
+    A link in the folder part would lead a named file out of where it seems to lie, just as
+    a link inside a folder would (`dir/link/secret.txt`).
+    """
+    path = Path(path)
+    current = Path(path.anchor)
+    for part in path.parts[1:-1] if path.anchor else path.parts[:-1]:
+        current = current / part
+        if os.path.islink(current):
+            return current
+    return None
+
+
+def linked_folder_refused(link: Path) -> str:
+    return (
+        f"the folder {display(link)} on its path is a symbolic link; links are never "
+        "followed: name the real path"
+    )
 
 
 def list_folder(folder: Path, found: Found) -> None:

@@ -48,6 +48,10 @@ class ArticleQuerySet(models.QuerySet):
     def with_annotation_count(self) -> "ArticleQuerySet":
         return self.annotate(annotation_count=models.Count("annotations"))
 
+    def listed(self) -> "ArticleQuerySet":
+        """The articles the lists show: all but the archived ones."""
+        return self.filter(archived=False)
+
 
 class Article(models.Model):
     source_id = models.CharField(
@@ -60,6 +64,14 @@ class Article(models.Model):
     )
     content_hash = models.CharField(
         max_length=64, blank=True, editable=False, help_text="SHA-256 of the imported content."
+    )
+    # Taking down an article that has annotations archives it rather than deleting it, which
+    # would lose its annotations for good (newsroom/admin.py): it leaves the lists, and its
+    # page, annotations and exports stay.
+    archived = models.BooleanField(
+        default=False,
+        help_text="Archived articles are left out of the article lists; their page, "
+        "annotations and exports stay.",
     )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)

@@ -20,7 +20,9 @@ def article_list(request: HttpRequest) -> HttpResponse:
     """Three queries however many articles and annotations: the tags, the page of articles
     with their totals, and the counts per article and tag."""
     tags = list(Tag.objects.all())
-    articles = Article.objects.defer("body").annotate(**Annotation.objects.counts_per_article())
+    articles = (
+        Article.objects.listed().defer("body").annotate(**Annotation.objects.counts_per_article())
+    )
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     articles = list(page)
     counts = Annotation.objects.filter(article__in=articles).count_per_tag()

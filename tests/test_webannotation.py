@@ -121,6 +121,31 @@ def test_it_keeps_the_original_words_of_a_fuzzy_annotation_and_says_so(article):
     assert data["target"]["selector"][0]["exact"] == "the roads"
 
 
+def test_it_gives_an_orphaned_annotation_no_position_that_now_holds_other_words(article):
+    annotation = AnnotationFactory(article=article, quote="roads")
+    Annotation.objects.filter(pk=annotation.pk).update(
+        status=AnchorStatus.ORPHANED, quote="the old bridges"
+    )
+    annotation.refresh_from_db()
+
+    data = wa.annotation_to_jsonld(annotation, LINKS)
+
+    assert data["status"] == "orphaned"
+    assert [s["type"] for s in data["target"]["selector"]] == ["TextQuoteSelector"]
+    assert data["target"]["selector"][0]["exact"] == "the old bridges"
+
+
+def test_it_gives_a_fuzzy_annotation_the_position_of_the_words_it_now_sits_on(article):
+    annotation = AnnotationFactory(article=article, quote="roads")
+    Annotation.objects.filter(pk=annotation.pk).update(status=AnchorStatus.FUZZY, quote="the roads")
+    annotation.refresh_from_db()
+
+    position = wa.annotation_to_jsonld(annotation, LINKS)["target"]["selector"][1]
+
+    assert position["type"] == "TextPositionSelector"
+    assert article.body[position["start"] : position["end"]] == "roads"
+
+
 def test_it_builds_the_same_urls_as_reverse_without_reversing_each_time():
     links = wa.Links("https://news.example.org/")
     for pk in (1, 42, 9_876_543_210, 10**15):

@@ -49,6 +49,7 @@ from .schemas import (
     check_target_source,
     read_bodies,
     read_selection,
+    repeats_the_quote_alone,
 )
 
 DEFAULT_PER_PAGE = 50
@@ -121,7 +122,10 @@ def list_articles(
     # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
     # the id makes pages stable among articles of the same date and title.
     articles = (
-        Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+        Article.objects.listed()
+        .with_annotation_count()
+        .defer("body")
+        .order_by("-date", "title", "id")
     )
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
@@ -266,7 +270,8 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn, response: Ht
     selection = None
     if data["target"] is not None:
         check_target_source(data["target"]["source"], annotation.article, links)
-        selection = read_selection(data["target"])
+        if not repeats_the_quote_alone(data["target"], annotation.quote):
+            selection = read_selection(data["target"])
     try:
         with transaction.atomic():  # all of it or none of it
             tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
