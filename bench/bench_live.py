@@ -25,6 +25,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -167,7 +168,12 @@ def run(args) -> None:
             article.refresh_from_db(fields=["annotations_version"])
             body = {**data, "since": article.annotations_version}
             begun = time.perf_counter()
-            answer = client.post(create, body, HTTP_HX_REQUEST="true")
+            answer = client.post(
+                create,
+                urlencode(body),  # as a browser sends a form: the site refuses multipart
+                content_type="application/x-www-form-urlencoded",
+                HTTP_HX_REQUEST="true",
+            )
             trips.append((time.perf_counter() - begun) * 1000)
             assert answer.status_code == 200, answer.content[:300]
             trip_bytes = len(answer.content)
