@@ -9,6 +9,7 @@ must not change when the code moves.
 """
 
 import math
+import re
 from urllib.parse import urlencode
 
 from django.db import transaction
@@ -35,7 +36,7 @@ from ..services import (
     reselect_annotation,
     update_annotation,
 )
-from .errors import RENDERER, error_responses
+from .errors import RENDERER, error, error_responses
 from .schemas import (
     AnnotationIn,
     AnnotationOut,
@@ -279,7 +280,8 @@ def create(request, source_id: str, payload: AnnotationIn):
 )
 def get_annotation(request, annotation_id: int):
     annotation = get_annotation_to_read(annotation_id)
-    return answer(wa.annotation_to_jsonld(annotation, wa.Links.for_request(request)))
+    data = wa.annotation_to_jsonld(annotation, wa.Links.for_request(request))
+    return answer(data, headers={"ETag": etag(annotation.version)})
 
 
 @router.patch(
@@ -291,8 +293,9 @@ def get_annotation(request, annotation_id: int):
     exclude_none=True,
     summary="Change an annotation's tag, note or passage (its author, or staff)",
 )
-def change(request, annotation_id: int, payload: AnnotationPatchIn):
+def change(request, annotation_id: int, payload: AnnotationPatchIn, response: HttpResponse):
     annotation = get_annotation_to_change(request.auth, annotation_id)
+    version = version_matched(request)
     links = wa.Links.for_request(request)
     data = payload.model_dump()
     tag_slug, note = read_bodies(bodies_of(data["body"]))
@@ -301,34 +304,88 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
         check_target_source(data["target"]["source"], annotation.article, links)
         if not repeats_the_quote_alone(data["target"], annotation.quote):
             selection = read_selection(data["target"])
-    with transaction.atomic():  # all of it or none of it
-        tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
-        # The representation sent back unchanged keeps the stored passage, even a fuzzy one
-        # whose quote differs from the text at its offsets; only a different one moves it.
-        if selection is not None and (selection.start, selection.end, selection.exact) != (
-            annotation.start,
-            annotation.end,
-            annotation.quote,
-        ):
-            reselect_annotation(
-                annotation,
-                start=selection.start,
-                end=selection.end,
-                quote=selection.exact,
-                actor=request.auth,
-            )
-        update_annotation(annotation, tag=tag, note=note, actor=request.auth)
+    try:
+        with transaction.atomic():  # all of it or none of it
+            tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
+            # The representation sent back unchanged keeps the stored passage, even a fuzzy
+            # one whose quote differs from the text at its offsets; only a different one
+            # moves it. The version is checked by the first write (a reselect advances it).
+            if selection is not None and (selection.start, selection.end, selection.exact) != (
+                annotation.start,
+                annotation.end,
+                annotation.quote,
+            ):
+                reselect_annotation(
+                    annotation,
+                    start=selection.start,
+                    end=selection.end,
+                    quote=selection.exact,
+                    version=version,
+                    actor=request.auth,
+                )
+                version = None
+            update_annotation(annotation, tag=tag, note=note, version=version, actor=request.auth)
+    except AnnotationError as refused:
+        if refused.field == "version":
+            return stale(request, annotation_id)
+        raise
+    response["ETag"] = etag(annotation.version)
     return wa.annotation_to_jsonld(annotation, links)
 
 
 @router.delete(
     "/annotations/{int:annotation_id}/",
-    response={204: None, **error_responses(401, 403, 404)},
+    response={204: None, **error_responses(400, 401, 403, 404, 409)},
     url_name="annotation",
     operation_id="annotations_api_remove",
     summary="Remove an annotation (its author, or staff)",
 )
 def remove(request, annotation_id: int):
     annotation = get_annotation_to_delete(request.auth, annotation_id)
-    delete_annotation(annotation, actor=request.auth)
+    try:
+        delete_annotation(annotation, version=version_matched(request), actor=request.auth)
+    except AnnotationError as refused:
+        if refused.field == "version":
+            return stale(request, annotation_id)
+        raise
     return Status(204, None)
+
+
+# Optimistic concurrency: GET answers an annotation's version as its ETag; a PATCH or DELETE
+# that sends it back in If-Match is refused (409) if someone changed the annotation since,
+# instead of silently undoing their change. Without If-Match (or with `*`) nothing is checked.
+
+_ENTITY_TAG = re.compile(r'(?:W/)?"(\d{1,12})"')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def version_matched(request: HttpRequest) -> int | None:
+    """The annotation version the request's If-Match names; None when it names none."""
+    value = request.headers.get("If-Match", "").strip()
+    if value in ("", "*"):
+        return None
+    found = _ENTITY_TAG.fullmatch(value)
+    if found is None:
+        raise AnnotationError(
+            'If-Match must be the ETag the annotation\'s GET answered with, such as "3".',
+            field="If-Match",
+        )
+    return int(found.group(1))
+
+
+def stale(request: HttpRequest, annotation_id: int) -> HttpResponse:
+    """409 for a change made on an older version: the current version, to fetch and retry."""
+    current = Annotation.objects.filter(pk=annotation_id).values_list("version", flat=True).first()
+    response = error(
+        request,
+        409,
+        f"The annotation changed since the version you sent in If-Match; its current version "
+        f"is {current}. Fetch it again (GET), then send your change with the new ETag.",
+        field="version",
+        version=current,
+    )
+    response["ETag"] = etag(current)
+    return response
