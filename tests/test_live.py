@@ -52,7 +52,7 @@ def test_it_sends_a_colleagues_new_annotation_as_a_delta(client, editor, article
     # Only the new highlight, for the page to lay over the text it shows; no paragraph.
     assert f'data-clear="{theirs.pk}"' in html
     assert (
-        f'<mark data-tag="claim" data-annotation="{theirs.pk}" '
+        f'<mark data-tag="claim" data-annotation="{theirs.pk}" aria-describedby="mark-tag-claim" '
         f'data-start="{theirs.start}" data-end="{theirs.end}"></mark>'
     ) in html
     assert html.count("<mark") == 1
