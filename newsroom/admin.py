@@ -25,8 +25,13 @@ from annotations.anchoring import AnchoringReport, Outcome
 from annotations.models import Annotation, deleted_annotation_records
 from annotations.services import replace_article_text, save_new_article
 
-from .importer import ImportRejected, check_no_control_characters, classify_block, split_blocks
 from .models import Article, ArticleRevision, BlockText, RevisionOrigin, body_diff
+from .seedformat import (
+    ImportRejected,
+    check_no_control_characters,
+    classify_block,
+    split_blocks,
+)
 
 
 def blocks_from_text(text: str) -> list[BlockText]:

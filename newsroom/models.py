@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+
+from .history import HistoricalRecords
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -73,6 +74,13 @@ class Article(models.Model):
         help_text="Archived articles are left out of the article lists; their page, "
         "annotations and exports stay.",
     )
+    file_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the seed file's bytes as last imported: an unchanged file is "
+        "recognised by it before it is parsed.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
     annotations_version = models.PositiveIntegerField(
@@ -82,7 +90,7 @@ class Article(models.Model):
         "ask for what changed since the version they show.",
     )
 
-    history = HistoricalRecords(excluded_fields=["body", "annotations_version"])
+    history = HistoricalRecords(excluded_fields=["body", "file_hash", "annotations_version"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:

@@ -175,7 +175,7 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
     html = response.content.decode()
     nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     scripts = html.split("<script")[1:]
-    assert len(scripts) == 3
+    assert len(scripts) == 4
     for chunk in scripts:
         tag = chunk.split(">", 1)[0]
         # Executable scripts come from our own files; the settings are a JSON data block.
@@ -184,7 +184,13 @@ def test_it_serves_the_docs_page_from_our_static_files_under_the_csp(client, vie
         ) or 'type="application/json"' in tag, tag
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     assert " style=" not in html and "onload=" not in html
-    for name in ("ninja/swagger-ui-bundle.js", "ninja/swagger-ui-init.js", "ninja/swagger-ui.css"):
+    for name in (
+        "ninja/swagger-ui-bundle.js",
+        "ninja/swagger-ui-init.js",
+        "ninja/swagger-ui.css",
+        "annotations/api-docs.js",
+        "annotations/api-docs.css",
+    ):
         assert f"/static/{name}" in html
         assert finders.find(name), name
 
@@ -198,7 +204,7 @@ def test_the_docs_page_runs_in_a_browser_without_csp_violations(live_server, pag
 
     store = import_module(django_settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(viewer.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     store.save()
     page.context.add_cookies(

@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 
 from annotations.models import AnchorStatus
-from newsroom.importer import import_article, parse_article
+from newsroom.importer import import_article
 from newsroom.models import Article, ArticleRevision, Block
+from newsroom.seedformat import parse_article
 
 from .factories import AnnotationFactory
 from .import_runs import article_text, run, write

@@ -262,12 +262,19 @@ def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monk
     assert closed == [True]
 
 
-def test_it_streams_with_one_query_however_many_annotations(article, django_assert_num_queries):
-    for _ in range(30):
-        AnnotationFactory(article=article, quote="roads")
-    with django_assert_num_queries(1):
+@pytest.mark.parametrize(("count", "chunks"), [(5, 1), (30, 3)])
+def test_it_streams_in_three_queries_per_chunk_however_many_authors(
+    article, count, chunks, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(wa, "EXPORT_CHUNK", 10)
+    for _ in range(count):
+        AnnotationFactory(article=article, quote="roads", author=EditorFactory())
+
+    # the annotations; for each chunk of them, its articles, tags and authors
+    with django_assert_num_queries(1 + 3 * chunks):
         text = export_text()
-    assert json.loads(text)["total"] == 30
+
+    assert json.loads(text)["total"] == count
 
 
 def test_it_escapes_nothing_it_should_not_and_keeps_unicode(article):

@@ -9,7 +9,8 @@
  * Requests go through htmx (the CSRF token rides in hx-headers on <body>). Every request says
  * which version of the article's annotations the page shows (`since`), how far its list is
  * loaded (`after`) and its filter; the server answers with what changed since, out-of-band:
- * the blocks whose highlights changed, the list entries, the counts and a notice. The page
+ * the highlights that changed (highlights.js lays them over the text), the list entries, the
+ * counts and a notice. The page
  * polls for others' changes the same way (see "Live" below). Errors land in the alert region
  * (role=alert), never silently dropped.
  * No inline scripts or styles: the page's CSP forbids them.
@@ -371,6 +372,25 @@
     });
   }
 
+  // Readers: selecting text says why no toolbar comes ----------------------------------------
+
+  const READER_MESSAGE = "You can read and export; ask an admin to make you an editor.";
+  let readerSelected = "";
+
+  function tellReader() {
+    const passage = passageFrom(document.getSelection());
+    const where = passage ? `${passage.start}-${passage.end}` : "";
+    if (passage && where !== readerSelected) say(READER_MESSAGE);
+    readerSelected = where;
+  }
+
+  if (!toolbar) {
+    document.addEventListener("selectionchange", () => {
+      clearTimeout(timer);
+      timer = setTimeout(tellReader, 400);
+    });
+  }
+
   // Marks and the side list ---------------------------------------------------------------
 
   function marksOf(id) {
@@ -410,6 +430,10 @@
     }
     const entries = selectEntries(ids.reverse());
     if (entries.length === 0) return;
+    if (ONE_COLUMN.matches) {
+      openSheet(entries, mark);
+      return;
+    }
     entries[0].scrollIntoView({ block: "nearest" });
     entries[0].querySelector(".goto").focus({ preventScroll: true });
     if (entries.length > 1) {
@@ -540,6 +564,202 @@
   setInterval(poll, POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) poll();
+  });
+
+  // Phones: the entries of a tapped highlight in a sheet -------------------------------------
+  // Where the side list sits below the text (one column), scrolling to an entry would leave
+  // the text thousands of pixels behind. There a tapped highlight's entries show in a sheet
+  // at the bottom of the screen instead: the very entries, moved there while it is open (their
+  // ids, forms and swaps keep working), and put back in their places when it closes.
+
+  const ONE_COLUMN = window.matchMedia("(max-width: 60rem)");
+  let sheet = null;
+  const places = new Map(); // entry id -> the comment standing in its place in the list
+
+  function makeSheet() {
+    sheet = document.createElement("section");
+    sheet.className = "entry-sheet";
+    sheet.hidden = true;
+    sheet.setAttribute("role", "region");
+    sheet.setAttribute("aria-label", "Annotations here");
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "sheet-close";
+    close.textContent = "Close";
+    close.addEventListener("click", closeSheet);
+    const list = document.createElement("ol");
+    list.className = "annotations";
+    sheet.append(close, list);
+    root.append(sheet);
+  }
+
+  function openSheet(entries, mark) {
+    closeSheet();
+    if (!sheet) makeSheet();
+    const list = sheet.querySelector("ol");
+    for (const entry of entries) {
+      const place = document.createComment(entry.id);
+      entry.before(place);
+      places.set(entry.id, place);
+      list.append(entry);
+    }
+    sheet.hidden = false;
+    root.classList.add("has-sheet");
+    entries[0].querySelector(".goto").focus({ preventScroll: true });
+    // Keep the tapped words in sight above the sheet.
+    const covered = mark.getBoundingClientRect().bottom - sheet.getBoundingClientRect().top;
+    if (covered > -16) window.scrollBy(0, covered + 16);
+  }
+
+  function closeSheet() {
+    if (!sheet || sheet.hidden) return;
+    const hadFocus = sheet.contains(document.activeElement);
+    const kept = Array.from(places.values()).filter((place) => place.isConnected);
+    for (const entry of Array.from(sheet.querySelectorAll("ol > li"))) {
+      const place = places.get(entry.id);
+      if (place && place.isConnected) place.replaceWith(entry);
+      else if (kept.length) kept[0].before(entry); // came in while the sheet was open
+      else document.getElementById("annotation-items").append(entry);
+    }
+    for (const place of places.values()) place.remove();
+    places.clear();
+    sheet.hidden = true;
+    root.classList.remove("has-sheet");
+    if (hadFocus && textBody().hasAttribute("tabindex")) textBody().focus({ preventScroll: true });
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeSheet();
+  });
+  root.addEventListener("click", (event) => {
+    if (sheet && !sheet.hidden && !sheet.contains(event.target) &&
+      !event.target.closest("#article-body mark")) closeSheet();
+  });
+  ONE_COLUMN.addEventListener("change", closeSheet);
+  // A change answered while the sheet is open may put its entries back in the list (a saved
+  // entry comes back as a new one): they return to the sheet. Listened to before the focus
+  // handling below, so focus lands in the sheet, not in the list far below.
+  document.body.addEventListener("htmx:afterSettle", () => {
+    if (!sheet || sheet.hidden) return;
+    for (const [id, place] of places) {
+      const entry = document.getElementById(id);
+      if (!entry || sheet.contains(entry)) continue;
+      const moved = document.createComment(id);
+      entry.before(moved);
+      place.remove();
+      places.set(id, moved);
+      sheet.querySelector("ol").append(entry);
+    }
+    if (!sheet.querySelector("li")) closeSheet(); // its entries were deleted
+  });
+
+  // Room for the notice ------------------------------------------------------------------------
+  // The notice and the alert float over the bottom corner, where the side list ends: while
+  // one shows, the list and the page get that much room below their end (app.css reads
+  // --notice-room), so their last entry scrolls clear of it.
+
+  const messages = document.querySelector(".live");
+
+  function makeRoom() {
+    const empty = !alerts.firstChild && !document.getElementById("notice").firstChild;
+    const room = empty ? 0 : Math.ceil(window.innerHeight - messages.getBoundingClientRect().top);
+    document.documentElement.style.setProperty("--notice-room", `${room}px`);
+  }
+
+  if (messages && typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(makeRoom).observe(messages);
+    new MutationObserver(makeRoom).observe(messages, { childList: true, subtree: true });
+  }
+
+  // Focus after each action -------------------------------------------------------------------
+  // A swap removes or replaces the element that had focus (a deleted entry, a closed form):
+  // focus would fall to <body> and a keyboard user start again from the top. Each request on
+  // an annotation says where focus goes once it is answered: after Save or Cancel to the
+  // entry's Edit link, after Undo to the restored entry, after Delete (or Accept, which
+  // takes an item off the review list) to the next item, else the one before, else the list's
+  // heading.
+
+  const plans = new WeakMap(); // xhr -> {id, action, neighbours}
+  const unsaved = new Map(); // annotation id -> {tag, note} of a form open when it was deleted
+  const ACTION = /\/annotations\/(\d+)\/(?:(update|delete|restore|reselect)\/)?(?:\?(.*))?$/;
+
+  function itemsAround(element) {
+    const item = element && element.closest("li[data-annotation]");
+    if (!item) return [];
+    const siblings = Array.from(item.parentElement.children);
+    const at = siblings.indexOf(item);
+    return [...siblings.slice(at + 1), ...siblings.slice(0, at).reverse()]
+      .filter((li) => li.id)
+      .map((li) => li.id);
+  }
+
+  function firstControl(item) {
+    return item.querySelector(".goto:not(:disabled), a[href], button:not(:disabled)");
+  }
+
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const found = ACTION.exec(event.detail.requestConfig.path);
+    if (!found) return;
+    const [, id, verb, query] = found;
+    const action = verb || (query && query.includes("edit") ? "edit" : "show");
+    plans.set(event.detail.xhr, { id, action, neighbours: itemsAround(event.detail.elt) });
+    const form = document.querySelector(`#annotation-${id} .edit-form`);
+    if (action === "delete" && form) {
+      unsaved.set(id, { tag: form.elements.tag.value, note: form.elements.note.value });
+    }
+  });
+
+  function reopenWithUnsaved(id) {
+    const item = document.getElementById(`annotation-${id}`);
+    const link = item && item.querySelector("a[hx-get]"); // its Edit link, or its form's Cancel
+    const kept = unsaved.get(id);
+    unsaved.delete(id);
+    if (!link || !kept) return false;
+    // A fresh form, which carries the restored version to save against.
+    const url = `${link.getAttribute("hx-get").split("?")[0]}?edit=1`;
+    htmx.ajax("GET", url, { source: link, target: `#${item.id}`, swap: "outerHTML" }).then(() => {
+      const form = document.querySelector(`#annotation-${id} .edit-form`);
+      if (!form) return;
+      form.elements.tag.value = kept.tag;
+      form.elements.note.value = kept.note;
+      form.elements.note.focus();
+      say("Restored, with the note you had not saved: save it or cancel.");
+    });
+    return true;
+  }
+
+  function focusAfter(plan) {
+    const item = document.getElementById(`annotation-${plan.id}`);
+    if (plan.action === "restore") {
+      if (reopenWithUnsaved(plan.id)) return;
+      if (item) firstControl(item).focus();
+      return;
+    }
+    if ((plan.action === "update" || plan.action === "show") && item) {
+      (item.querySelector(".controls a.button-link") || firstControl(item)).focus();
+      return;
+    }
+    if (!focusLost()) return;
+    for (const id of plan.neighbours) {
+      const next = document.getElementById(id);
+      const control = next && firstControl(next);
+      if (control) {
+        control.focus();
+        return;
+      }
+    }
+    document.getElementById("annotations-heading").focus();
+  }
+
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    const plan = plans.get(event.detail.xhr);
+    plans.delete(event.detail.xhr); // once per answer, however many elements it settled
+    if (plan && event.detail.xhr.status < 300) focusAfter(plan);
   });
 
   syncFilters();
