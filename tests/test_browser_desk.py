@@ -109,7 +109,7 @@ def test_two_editors_talk_in_a_thread_and_a_mention_reaches_for_you(
     sign_in(page, live_server, author)
     open_article(page, live_server, story)
 
-    entry(page, claim).get_by_role("link", name=re.compile("^Reply")).focus()
+    entry(page, claim).get_by_role("button", name=re.compile("^Reply")).focus()
     page.keyboard.press("Enter")
     box = entry(page, claim).get_by_label(re.compile("Your reply"))
     expect(box).to_be_focused()
@@ -130,7 +130,7 @@ def test_two_editors_talk_in_a_thread_and_a_mention_reaches_for_you(
     expect(other).to_have_url(re.compile(f"#annotation-{claim.pk}$"))
     other.wait_for_load_state()
     expect(other.get_by_role("link", name=re.compile("^For you"))).to_have_text("For you")
-    entry(other, claim).get_by_role("link", name=re.compile(r"^Replies \(1\)")).click()
+    entry(other, claim).get_by_role("button", name=re.compile(r"^Replies \(1\)")).click()
     other.get_by_label(re.compile("Your reply")).fill("Council minutes, p. 4. @maria")
     other.get_by_role("button", name="Send reply").click()
     expect(entry(other, claim).locator(".reply")).to_have_count(2)
@@ -152,7 +152,7 @@ def test_it_links_a_rebuttal_to_a_claim_by_clicking_its_highlight(
     sign_in(page, live_server, author)
     open_article(page, live_server, story)
 
-    entry(page, rebuttal).get_by_role("link", name=re.compile("^Answers…")).click()
+    entry(page, rebuttal).get_by_role("button", name=re.compile("^Answers…")).click()
     expect(entry(page, rebuttal).get_by_label(re.compile("Which claim"))).to_be_visible()
     settled(page)
     page.locator(f'mark[data-annotation="{claim.pk}"]').click()
