@@ -145,7 +145,8 @@ def test_it_follows_replies_written_changed_and_removed(cafe, editor):
 
 def test_it_keeps_annotations_findable_after_a_re_import(article, editor):
     annotation = AnnotationFactory(article=article, quote="30% of the budget", author=editor)
-    blocks = [BlockText(BlockKind.PARAGRAPH, "A new first paragraph about ferries."), *SAMPLE_BLOCKS]
+    new_first = BlockText(BlockKind.PARAGRAPH, "A new first paragraph about ferries.")
+    blocks = [new_first, *SAMPLE_BLOCKS]
 
     replace_article_text(article, date=article.date, title="Ferries and roads", blocks=blocks)
 
