@@ -91,9 +91,10 @@ SQLITE_TRIGGERS = {
     " DELETE FROM articles_search WHERE rowid = old.id; END",
 }
 SQLITE_TABLES = {
-    "annotations_search": "fts5(quote, note, replies, "
+    "annotations_search": "fts5(quote, note, replies, prefix='2 3', "
     "tokenize='porter unicode61 remove_diacritics 2')",
-    "articles_search": "fts5(title, body, tokenize='porter unicode61 remove_diacritics 2')",
+    "articles_search": "fts5(title, body, prefix='2 3', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
 }
 SQLITE_REBUILD = [
     "DELETE FROM annotations_search",
@@ -332,11 +333,13 @@ def matching(annotations: QuerySet, query: str | None) -> QuerySet:
             ],
             params=[_pg_match(words)],
         )
+    # The unary `+` keeps SQLite from probing the full-text index once per annotation: the
+    # search runs once, and each hit looks its annotation up by primary key.
     return annotations.extra(
         tables=["annotations_search"],
         select={"search_rank": SQLITE_RANK},
         where=[
-            "annotations_search.rowid = annotations_annotation.id",
+            "annotations_annotation.id = +annotations_search.rowid",
             "annotations_search MATCH %s",
         ],
         params=[_sqlite_match(words)],
@@ -364,7 +367,7 @@ def matching_articles(articles: QuerySet, query: str | None) -> QuerySet:
     return articles.extra(
         tables=["articles_search"],
         select={"search_rank": SQLITE_ARTICLE_RANK},
-        where=["articles_search.rowid = newsroom_article.id", "articles_search MATCH %s"],
+        where=["newsroom_article.id = +articles_search.rowid", "articles_search MATCH %s"],
         params=[_sqlite_match(words)],
     )
 
