@@ -62,8 +62,13 @@ class AnnotationFilter(forms.Form):
         error_messages={"invalid": "Give a date (2025-08-08) or a time (2025-08-08T14:00)."},
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, **kwargs) -> None:
+        if data is not None:
+            # A form sends its empty controls too (`author=&article=`): they choose nothing.
+            data = data.copy()
+            for key in list(data):
+                data.setlist(key, [value for value in data.getlist(key) if value.strip()])
+        super().__init__(data, **kwargs)
         self.fields["tag"].choices = Tag.objects.values_list("slug", "label")
 
     def problems(self) -> list[str]:

@@ -169,6 +169,12 @@ def test_it_refuses_bad_filters_in_plain_words(client, viewer, desk, query, phra
     assert_error(client.get(f"{URL}?{query}", headers=bearer(viewer)), 400, phrase)
 
 
+def test_it_ignores_empty_filters_as_a_form_sends_them(client, viewer, desk):
+    query = "q=&tag=&author=&review=&status=&article=&since="
+
+    assert len(ids(client.get(f"{URL}?{query}", headers=bearer(viewer)))) == 4
+
+
 def test_it_ignores_a_search_of_punctuation_only(client, viewer, desk):
     assert len(ids(client.get(URL, {"q": "“—!?”"}, headers=bearer(viewer)))) == 4
 

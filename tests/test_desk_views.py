@@ -98,6 +98,15 @@ def test_it_answers_htmx_with_the_results_alone(signed_in, article):
     assert response["Vary"].count("HX-Request") == 1
 
 
+def test_it_says_so_when_nothing_matches(signed_in, article):
+    AnnotationFactory(article=article, quote="roads")
+
+    page = signed_in.get(DESK, {"q": "zeppelin"}).content.decode()
+
+    assert "0 annotations matching “zeppelin”" in page
+    assert "No annotation matches." in page
+
+
 def test_it_says_what_is_wrong_with_a_filter(signed_in):
     page = signed_in.get(DESK, {"tag": "nonsense", "since": "soon"}).content.decode()
 
