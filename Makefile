@@ -1,4 +1,5 @@
-# `make run` serves the app on http://127.0.0.1:8000; `make test` runs the whole suite.
+# `make run` serves the app for development on http://127.0.0.1:8000 (HOST_PORT=...); `make serve`
+# serves it for production with gunicorn (see config/serve); `make test` runs the whole suite.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +14,7 @@ for c in "$$(pyenv which python3 2>/dev/null)" python3.13 python3.12 python3; do
 done; exit 1
 endef
 
-.PHONY: run test test-browser install install-dev browser bench check-deploy lint clean
+.PHONY: run serve test test-browser install install-dev browser bench check-deploy lint clean
 
 $(PY):
 	@py=$$($(FIND_PYTHON)) || { echo "Python 3.12 or newer is needed: install python3.12 (or pyenv install 3.12) and run make again." >&2; exit 1; }; \
@@ -41,8 +42,12 @@ browser:
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py import_articles seeds/
-	DJANGO_DEBUG=1 $(PY) manage.py ensure_login
+	DJANGO_DEBUG=1 $(PY) manage.py ensure_login --address $(HOST_PORT)
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST_PORT)
+
+# Collects static files, migrates, then gunicorn: WEB_CONCURRENCY workers (4) on HOST_PORT.
+serve: install
+	PY=$(PY) HOST_PORT=$(HOST_PORT) config/serve
 
 test: install-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from .anchoring import Outcome, context_around
+from .anchoring import Outcome
 from .export import csv_chunks, streamed_download
 from .models import (
     AnchorStatus,
@@ -28,7 +28,15 @@ from .models import (
     deleted_annotation_records,
     safe_colour,
 )
-from .services import AnnotationError, check_note, check_selection, restore_deleted_annotation
+from .services import (
+    AnnotationError,
+    check_note,
+    check_selection,
+    delete_annotation,
+    delete_annotations,
+    restore_deleted_annotation,
+    save_annotation,
+)
 
 
 def colour_swatch(colour: str, label: str) -> str:
@@ -181,11 +189,23 @@ class AnnotationAdmin(SimpleHistoryAdmin):
     def note_excerpt(self, annotation: Annotation) -> str:
         return Truncator(annotation.note).chars(60)
 
+    # Saving and deleting go through the services like every other change, so the article's
+    # version advances and open pages show what the admin did.
+
     def save_model(self, request, obj: Annotation, form, change) -> None:
-        if obj.status == AnchorStatus.ANCHORED:
-            # Context for re-anchoring always comes from the body, never from the form.
-            obj.prefix, obj.suffix = context_around(obj.article.body, obj.start, obj.end)
-        super().save_model(request, obj, form, change)
+        try:
+            save_annotation(obj, actor=request.user)
+        except AnnotationError as error:
+            raise PermissionDenied(error.message) from None
+
+    def delete_model(self, request, obj: Annotation) -> None:
+        try:
+            delete_annotation(obj, actor=request.user)
+        except AnnotationError:
+            pass  # deleted meanwhile: what the admin asked for is done
+
+    def delete_queryset(self, request, queryset) -> None:
+        delete_annotations(queryset.select_related(None).defer(None), actor=request.user)
 
     @admin.action(description="Export selected annotations as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
@@ -237,7 +257,7 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         record = get_object_or_404(Annotation.history.filter(history_type="-"), pk=history_id)
         try:
-            annotation, outcome = restore_deleted_annotation(record)
+            annotation, outcome = restore_deleted_annotation(record, actor=request.user)
         except AnnotationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:annotations_annotation_recover_list"))

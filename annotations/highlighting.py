@@ -55,6 +55,7 @@ class RenderedBlock:
     kind: str
     start: int
     html: SafeString
+    position: int = 0
 
     @property
     def is_heading(self) -> bool:
@@ -167,6 +168,7 @@ def render_blocks(
             kind=block.kind,
             start=start,
             html=block_html(block.text, per_block[i], link=block.kind == BlockKind.PHOTO_CREDIT),
+            position=block.position,
         )
         for i, (block, start) in enumerate(blocks)
     ]

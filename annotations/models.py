@@ -153,6 +153,21 @@ class Annotation(models.Model):
     status = models.CharField(
         max_length=10, choices=AnchorStatus.choices, default=AnchorStatus.ANCHORED
     )
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Advanced by each change a person makes; an edit based on an older version "
+        "is refused instead of overwriting the newer one.",
+    )
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     review_state = models.CharField(
         "review state", max_length=12, choices=ReviewState.choices, default=ReviewState.OPEN
@@ -202,6 +217,40 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag}: {self.quote[:60]}"
+
+
+class ChangeKind(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    DELETED = "deleted", "Deleted"
+    TEXT = "text", "Article text changed"
+
+
+class AnnotationEvent(models.Model):
+    """One change to an article's annotations, at the article version it produced.
+
+    Open pages ask for the events after the version they show and redraw only what those
+    touched; the old place says which stretch of text lost a highlight. Written by
+    annotations/services.py only.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    annotation_id = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=ChangeKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    old_start = models.PositiveIntegerField(null=True, blank=True)
+    old_end = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["article", "version", "id"]
+        indexes = [models.Index(fields=["article", "version"], name="event_article_version")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.annotation_id} at version {self.version}"
 
 
 def deleted_annotation_records():

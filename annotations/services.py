@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from newsroom.models import (
@@ -25,7 +26,10 @@ from newsroom.models import (
 )
 
 from .anchoring import Anchor, AnchoringReport, BodyDiff, Outcome, context_around, reanchor
-from .models import AnchorStatus, Annotation, Tag
+from .models import AnchorStatus, Annotation, AnnotationEvent, ChangeKind, Tag
+
+# One change as the change log records it: (annotation id, kind, old start, old end).
+Change = tuple[int | None, str, int | None, int | None]
 
 
 class AnnotationError(Exception):
@@ -100,7 +104,9 @@ def replace_article_text(
     ):
         return None  # nothing to write, not even a history record
     revision = None
+    changes: list[Change] = []
     if blocks_changed:
+        changes.append((None, ChangeKind.TEXT, None, None))
         article.blocks.all().delete()
         Block.objects.bulk_create(
             Block(article=article, position=i, kind=b.kind, text=b.text)
@@ -122,11 +128,75 @@ def replace_article_text(
             old_body,
             changed_by=changed_by,
             reason=f"Re-anchored: the article's text changed ({origin})",
+            changes=changes,
         )
         revision.anchoring_report = report.as_dict()
         revision.save(update_fields=["anchoring_report"])
     article.save()
+    if changes:
+        article.annotations_version = record_changes(article.pk, changes, actor=changed_by)
     return revision
+
+
+# --- The change log: what open pages ask for ----------------------------------------------
+
+
+def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) -> int:
+    """Advance the article's version by one and log `changes` at it; returns the new version.
+
+    Call inside the transaction that makes the changes, with the article row locked (every
+    function here takes that lock first), so versions are handed out in order and a page that
+    has seen version N has seen every change up to N. Two queries and one insert.
+    """
+    Article.objects.filter(pk=article_id).update(
+        annotations_version=models.F("annotations_version") + 1
+    )
+    version = Article.objects.filter(pk=article_id).values_list("annotations_version", flat=True)
+    version = version.get()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    AnnotationEvent.objects.bulk_create(
+        (
+            AnnotationEvent(
+                article_id=article_id,
+                version=version,
+                annotation_id=annotation_id,
+                kind=kind,
+                actor_id=actor_id,
+                old_start=old_start,
+                old_end=old_end,
+            )
+            for annotation_id, kind, old_start, old_end in changes
+        ),
+        batch_size=500,
+    )
+    return version
+
+
+def check_version(annotation: Annotation, version) -> None:
+    """Refuse a change made on an older version of the annotation than the stored one (409):
+    someone changed it since the editor's page showed it, and saving would silently undo
+    their change. None skips the check (clients that do not send a version)."""
+    if version is None or version == "":
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise AnnotationError("The annotation's version must be a whole number.") from None
+    if version != annotation.version:
+        who = annotation.edited_by.get_username() if annotation.edited_by else "someone"
+        raise AnnotationError(
+            f"This annotation was changed by {who} after you opened it. Its current version "
+            "is shown; your text is kept: save again to replace theirs.",
+            status=409,
+            field="version",
+        )
+
+
+def _mark_edited(annotation: Annotation, actor) -> list[str]:
+    annotation.version += 1
+    annotation.edited_by = actor if actor is not None and actor.is_authenticated else None
+    annotation.edited_at = timezone.now()
+    return ["version", "edited_by", "edited_at", "modified"]
 
 
 # --- Annotations ------------------------------------------------------------------------------
@@ -182,7 +252,7 @@ def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]
 
 @transaction.atomic
 def create_annotation(
-    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author
+    *, article: Article, tag: Tag, start, end, quote: str, note: str = "", author, actor=None
 ) -> Annotation:
     """Create an annotation after checking the selection against the article's current body.
 
@@ -192,7 +262,7 @@ def create_annotation(
     article = Article.objects.select_for_update().get(pk=article.pk)
     start, end = check_selection(article, start, end, quote)
     prefix, suffix = context_around(article.body, start, end)
-    return Annotation.objects.create(
+    annotation = Annotation.objects.create(
         article=article,
         tag=tag,
         start=start,
@@ -203,6 +273,10 @@ def create_annotation(
         note=check_note(note),
         author=author,
     )
+    record_changes(
+        article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor or author
+    )
+    return annotation
 
 
 def lock_for_change(annotation: Annotation) -> None:
@@ -225,9 +299,20 @@ def lock_for_change(annotation: Annotation) -> None:
 
 
 @transaction.atomic
-def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: str | None = None):
-    """Change an annotation's tag and/or note; only the given fields are written."""
+def update_annotation(
+    annotation: Annotation,
+    *,
+    tag: Tag | None = None,
+    note: str | None = None,
+    version=None,
+    actor=None,
+):
+    """Change an annotation's tag and/or note; only the given fields are written.
+
+    `version` is the annotation's version the change was made on (see `check_version`);
+    `actor` is who makes it, shown as "edited by" when not the author."""
     lock_for_change(annotation)
+    check_version(annotation, version)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
         annotation.tag = tag
@@ -236,33 +321,93 @@ def update_annotation(annotation: Annotation, *, tag: Tag | None = None, note: s
         annotation.note = check_note(note)
         fields.append("note")
     if fields:
-        annotation.save(update_fields=[*fields, "modified"])
+        annotation.save(update_fields=[*fields, *_mark_edited(annotation, actor)])
+        change = (annotation.pk, ChangeKind.CHANGED, annotation.start, annotation.end)
+        record_changes(annotation.article_id, [change], actor=actor)
     return annotation
 
 
 @transaction.atomic
-def reselect_annotation(annotation: Annotation, *, start, end, quote: str) -> Annotation:
+def reselect_annotation(
+    annotation: Annotation, *, start, end, quote: str, version=None, actor=None
+) -> Annotation:
     """Put an annotation on a new passage (accepting a fuzzy match or re-attaching an orphan)."""
     lock_for_change(annotation)
+    check_version(annotation, version)
     article = Article.objects.get(pk=annotation.article_id)
     start, end = check_selection(article, start, end, quote)
+    old = (annotation.start, annotation.end)
     annotation.start, annotation.end, annotation.quote = start, end, quote
     annotation.prefix, annotation.suffix = context_around(article.body, start, end)
     annotation.status = AnchorStatus.ANCHORED
+    _mark_edited(annotation, actor)
     annotation.save()
+    record_changes(article.pk, [(annotation.pk, ChangeKind.CHANGED, *old)], actor=actor)
     return annotation
 
 
 @transaction.atomic
-def delete_annotation(annotation: Annotation) -> None:
+def delete_annotation(annotation: Annotation, *, version=None, actor=None) -> None:
     """Delete an annotation. Its history keeps the row (a "-" record), so Undo and the admin's
     recover page can bring it back through `restore_deleted_annotation`."""
     lock_for_change(annotation)
+    check_version(annotation, version)
+    change = (annotation.pk, ChangeKind.DELETED, annotation.start, annotation.end)
     annotation.delete()
+    record_changes(annotation.article_id, [change], actor=actor)
 
 
 @transaction.atomic
-def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
+def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
+    """Store an annotation edited as a whole, new or changed, in any status (the admin's form,
+    which has checked the fields). An anchored one gets its context from the body."""
+    adding = annotation._state.adding or annotation.pk is None
+    article = Article.objects.select_for_update().get(pk=annotation.article_id)
+    changes: list[Change] = []
+    if adding:
+        if annotation.author_id is None and actor is not None:
+            annotation.author = actor
+    else:
+        stored = Annotation.objects.select_for_update().filter(pk=annotation.pk)
+        stored = stored.values("article_id", "start", "end", "version").first()
+        if stored is None:
+            raise AnnotationError("This annotation has been deleted meanwhile.", status=409)
+        annotation.version = stored["version"]
+        _mark_edited(annotation, actor)
+        if stored["article_id"] != article.pk:
+            # Moved to another article: it leaves the first one's page.
+            Article.objects.select_for_update().filter(pk=stored["article_id"]).exists()
+            gone = (annotation.pk, ChangeKind.DELETED, stored["start"], stored["end"])
+            record_changes(stored["article_id"], [gone], actor=actor)
+        else:
+            changes.append((annotation.pk, ChangeKind.CHANGED, stored["start"], stored["end"]))
+    if annotation.status == AnchorStatus.ANCHORED:
+        annotation.prefix, annotation.suffix = context_around(
+            article.body, annotation.start, annotation.end
+        )
+    annotation.save()
+    if adding or not changes:
+        changes.append((annotation.pk, ChangeKind.CREATED, None, None))
+    record_changes(article.pk, changes, actor=actor)
+    return annotation
+
+
+@transaction.atomic
+def delete_annotations(annotations, *, actor=None) -> int:
+    """Delete several annotations (the admin's bulk action), each as `delete_annotation` does.
+    Returns how many were deleted; ones deleted meanwhile are skipped."""
+    deleted = 0
+    for annotation in annotations:
+        try:
+            delete_annotation(annotation, actor=actor)
+        except AnnotationError:
+            continue
+        deleted += 1
+    return deleted
+
+
+@transaction.atomic
+def restore_deleted_annotation(record, *, actor=None) -> tuple[Annotation, Outcome]:
     """Bring back a deleted annotation from its last history record, with its original id.
 
     If the article's text changed after the delete, the annotation is re-anchored as it would
@@ -298,6 +443,7 @@ def restore_deleted_annotation(record) -> tuple[Annotation, Outcome]:
     restored = Annotation.history.filter(id=annotation.pk).order_by("-history_id").first()
     restored.created = annotation.created = record.created
     restored.save(update_fields=["created"])
+    record_changes(article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor)
     return annotation, outcome
 
 
@@ -309,7 +455,12 @@ ID_BATCH = 900  # ids per `IN (...)`, under SQLite's smallest parameter limit
 
 
 def reanchor_article(
-    article, old_body: str, *, changed_by=None, reason: str = ""
+    article,
+    old_body: str,
+    *,
+    changed_by=None,
+    reason: str = "",
+    changes: list[Change] | None = None,
 ) -> AnchoringReport:
     """Re-place every annotation of `article` on its new body (already set on `article`,
     whether saved yet or not), after its text was `old_body`.
@@ -319,7 +470,8 @@ def reanchor_article(
     annotations; when some changed, one UPDATE per kind of simple change (the same shift, the
     same new status), one bulk update for the rest, and one bulk insert of history records for
     all of them (by `changed_by`, with `reason`), so each annotation's history shows what
-    re-anchoring did. Batched by 500-900 rows beyond that.
+    re-anchoring did. Batched by 500-900 rows beyond that. Each annotation it moves is added
+    to `changes` with its old place, for the caller's `record_changes`.
     """
     report = AnchoringReport()
     annotations = list(Annotation.objects.filter(article=article).order_by("pk"))
@@ -345,6 +497,8 @@ def reanchor_article(
         ]
         if not differs:
             continue
+        if changes is not None:
+            changes.append((annotation.pk, ChangeKind.CHANGED, annotation.start, annotation.end))
         delta = placement.start - annotation.start
         if set(differs) <= {"start", "end", "status"} and placement.end - annotation.end == delta:
             status = placement.status if "status" in differs else None

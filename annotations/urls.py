@@ -32,6 +32,8 @@ urlpatterns = [
         views.annotation_create,
         name="annotation_create",
     ),
+    path("articles/<str:source_id>/changes/", views.article_changes, name="article_changes"),
+    path("articles/<str:source_id>/entries/", views.annotation_page, name="annotation_page"),
     path("annotations/<int:pk>/", views.annotation_entry, name="annotation_entry"),
     path("annotations/<int:pk>/update/", views.annotation_update, name="annotation_update"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="annotation_delete"),

@@ -1,9 +1,11 @@
 """The article page and the annotating endpoints (docs/architecture.md).
 
 Every change is a POST that asks an access helper first, then makes one call into domain
-code. An htmx request gets the re-rendered article text back, with the side list, the review
-section and the notice swapped out-of-band; a plain POST is redirected back to the page.
-Refusals carry a message a person understands and the right status (400, 403, 404, 409).
+code. An htmx request gets back only what changed since the version its page shows (see
+annotations/live.py): the blocks whose highlights changed, the list entries, the counts and a
+notice, swapped out-of-band; an open page polls `article_changes` for others' changes the
+same way. A plain POST is redirected back to the page. Refusals carry a message a person
+understands and the right status (400, 403, 404, 409).
 """
 
 from functools import wraps
@@ -13,9 +15,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
@@ -31,7 +34,18 @@ from .access import (
     get_article_to_read,
 )
 from .anchoring import Outcome
-from .highlighting import highlights_for, render_blocks, tag_css
+from .highlighting import tag_css
+from .live import (
+    MAX_SHOWN,
+    PAGE_SIZE,
+    Filters,
+    delta_since,
+    entries_page,
+    key_from,
+    key_text,
+    rank_in_list,
+    rendered_text,
+)
 from .models import AnchorStatus, Annotation, Tag
 from .services import (
     AnnotationError,
@@ -47,6 +61,10 @@ TEMPLATE = "annotations/article_detail.html"
 
 # How long the page offers Undo after a delete, in seconds (the script hides it then).
 UNDO_SECONDS = 12
+# How often an open page asks whether anything changed, in seconds.
+POLL_SECONDS = 3
+# The review section lists this many; its heading counts them all.
+REVIEW_SHOWN = 50
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -82,12 +100,48 @@ def explain_refusals(view):
 @require_safe
 def article_detail(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     article = get_article_to_read(source_id)
+    if request.htmx and request.htmx.target == "annotation-list-body":
+        # The list's filter form: only the list, filtered.
+        return render(request, TEMPLATE + "#list_body", list_context(request, article))
     # ?edit=<id> opens that entry's form: the Edit link's target when JavaScript is off.
     editing = request.GET.get("edit", "")
     # Only ASCII digits: str.isdigit() also accepts "²" and "①", which int() refuses.
     editing_id = int(editing) if editing.isascii() and editing.isdigit() else None
     context = page_context(request, article, editing_id=editing_id)
     return render(request, TEMPLATE, context)
+
+
+@login_required
+@require_safe
+def annotation_page(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
+    """The side list's next page, after the `after` cursor: fetched as the editor scrolls."""
+    article = get_article_to_read(source_id)
+    filters = Filters.from_query(request.GET)
+    cursor = key_from(request.GET.get("after"))
+    entries, more = entries_page(article, filters, cursor=cursor)
+    context = {
+        **list_links(article, filters, more, shown=0),
+        "annotations": [_for_user(request.user, a, article) for a in entries],
+        "tags": Tag.objects.all(),
+    }
+    return render(request, TEMPLATE + "#entries_page", context)
+
+
+@login_required
+@require_safe
+@never_cache
+def article_changes(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
+    """Anything since version `since`? An open page asks every few seconds: an empty 204
+    after one indexed query when nothing changed, else the delta (as a change's answer)."""
+    found = Article.objects.filter(source_id=source_id).values_list("annotations_version")
+    version = found.first()
+    if version is None:
+        raise Http404("No such article.")
+    since = request.GET.get("since", "")
+    if since.isdigit() and int(since) == version[0]:
+        return HttpResponse(status=204)
+    article = get_article_to_read(source_id)
+    return _delta(request, article, since=since, notice="")
 
 
 @login_required
@@ -136,7 +190,7 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
     except AnnotationError as error:
         return _refused(request, article, error)
     notice = f"Tagged “{_short(annotation.quote)}” as {annotation.tag.label}."
-    return _changed(request, article, notice=notice, insert=annotation)
+    return _changed(request, article, notice=notice, shown=annotation)
 
 
 @login_required
@@ -144,16 +198,26 @@ def annotation_create(request: HtmxHttpRequest, source_id: str) -> HttpResponse:
 @explain_refusals
 def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     annotation = get_annotation_to_change(request.user, pk)
+    tag = note = None
     try:
         tag = find_tag(request.POST["tag"]) if "tag" in request.POST else None
         note = _note_from(request.POST["note"]) if "note" in request.POST else None
         if tag is None and note is None:
             raise AnnotationError("Nothing to change: send a tag or a note.")
-        update_annotation(annotation, tag=tag, note=note)
+        update_annotation(
+            annotation,
+            tag=tag,
+            note=note,
+            version=request.POST.get("version"),
+            actor=request.user,
+        )
     except AnnotationError as error:
+        if error.field == "version":
+            unsaved = {"tag": tag.pk if tag else annotation.tag_id, "note": note}
+            return _conflict(request, annotation, error, editing=True, unsaved=unsaved)
         return _refused(request, annotation.article, error)
     notice = f"Saved the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."
-    return _changed(request, annotation.article, notice=notice, replace=annotation)
+    return _changed(request, annotation.article, notice=notice, shown=annotation)
 
 
 @login_required
@@ -162,9 +226,15 @@ def annotation_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def annotation_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     annotation = get_annotation_to_delete(request.user, pk)
     article, quote = annotation.article, annotation.quote
-    delete_annotation(annotation)  # history keeps the row: Undo restores from it
+    try:
+        # History keeps the row: Undo restores from it.
+        delete_annotation(annotation, version=request.POST.get("version"), actor=request.user)
+    except AnnotationError as error:
+        if error.field == "version":
+            return _conflict(request, annotation, error, editing=False)
+        return _refused(request, article, error)
     notice = f"Deleted the {annotation.tag.label.lower()} on “{_short(quote)}”."
-    return _changed(request, article, notice=notice, remove=pk, undo_id=pk)
+    return _changed(request, article, notice=notice, undo_id=pk)
 
 
 # What a restore adds when the article's text changed after the delete.
@@ -187,14 +257,14 @@ def annotation_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the annotation's author or staff may restore it.")
     article = Article.objects.filter(pk=record.article_id).first()
     try:
-        annotation, outcome = restore_deleted_annotation(record)
+        annotation, outcome = restore_deleted_annotation(record, actor=request.user)
     except AnnotationError as error:
         if article is None:
             raise Http404("The annotation's article is gone.") from None
         return _refused(request, article, error)
     notice = f"Restored the {annotation.tag.label.lower()} on “{_short(annotation.quote)}”."
     notice += RESTORED_NOTICES.get(outcome, "")
-    return _changed(request, annotation.article, notice=notice, insert=annotation)
+    return _changed(request, annotation.article, notice=notice, shown=annotation)
 
 
 @login_required
@@ -210,43 +280,71 @@ def annotation_reselect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             start=request.POST.get("start"),
             end=request.POST.get("end"),
             quote=_quote_from(request.POST.get("quote")),
+            actor=request.user,
         )
     except AnnotationError as error:
         return _refused(request, annotation.article, error)
     notice = f"The {annotation.tag.label.lower()} now marks “{_short(annotation.quote)}”."
-    # Its place in the list follows its place in the text: take it out, put it back.
-    return _changed(
-        request, annotation.article, notice=notice, remove=annotation.pk, insert=annotation
-    )
+    return _changed(request, annotation.article, notice=notice, shown=annotation)
 
 
 # Helpers -------------------------------------------------------------------------------
 
 
 def page_context(request: HttpRequest, article: Article, **extra) -> dict:
-    """Everything the page shows, in a fixed number of queries however many annotations."""
-    annotations = list(
-        Annotation.objects.for_article(article).in_reading_order().select_related("tag", "author")
-    )
-    annotations.sort(key=list_order)
+    """Everything the page shows, in a fixed number of queries however many annotations:
+    the text comes from the cache (rendered once per article version), the list is a page."""
     return {
         **text_context(article),
         **summary_context(request, article),
-        "annotations": [_for_user(request.user, a, article) for a in annotations],
+        **list_context(request, article, editing_id=extra.get("editing_id")),
+        "poll_seconds": POLL_SECONDS,
         **extra,
     }
 
 
 def text_context(article: Article) -> dict:
-    """The article's blocks with their highlights. Two queries (blocks; annotations read as
-    plain rows, no model instances: this runs on every change)."""
-    rows = Annotation.objects.for_article(article).values_list(
-        "pk", "start", "end", "status", "tag__slug"
-    )
     return {
         "article": article,
         "article_url": article.get_absolute_url(),
-        "blocks": render_blocks(article.blocks_with_starts(), highlights_for(rows)),
+        "version": article.annotations_version,
+        "blocks": rendered_text(article),
+    }
+
+
+def list_context(request: HttpRequest, article: Article, *, editing_id=None) -> dict:
+    """The first page of the side list, filtered as the URL says (`?show=` lengthens it for
+    pages without JavaScript; an entry opened for editing is always on it). Three queries."""
+    filters = Filters.from_query(request.GET)
+    show = request.GET.get("show", "")
+    size = min(int(show), MAX_SHOWN) if show.isdigit() and int(show) > 0 else PAGE_SIZE
+    if editing_id is not None:
+        editing = Annotation.objects.for_article(article).filter(pk=editing_id).first()
+        if editing is not None and filters.apply(Annotation.objects.filter(pk=editing_id)).exists():
+            size = min(max(size, rank_in_list(article, filters, editing) + 1), MAX_SHOWN)
+    entries, more = entries_page(article, filters, size=size)
+    authors = (
+        Annotation.objects.for_article(article)
+        .exclude(author=None)
+        .values_list("author__username", flat=True)
+        .distinct()
+        .order_by("author__username")
+    )
+    return {
+        **list_links(article, filters, more, shown=len(entries)),
+        "annotations": [_for_user(request.user, a, article) for a in entries],
+        "authors": list(authors),
+    }
+
+
+def list_links(article: Article, filters: Filters, more, *, shown: int) -> dict:
+    return {
+        "article": article,
+        "article_url": article.get_absolute_url(),
+        "filters": filters,
+        "filter_query": filters.query(),
+        "more_cursor": key_text(more) if more else "",
+        "next_show": shown + PAGE_SIZE,
     }
 
 
@@ -254,39 +352,41 @@ def summary_context(request: HttpRequest, article: Article) -> dict:
     """Tags with their counts, the annotations awaiting review, the latest revision, and
     what the user may do. Five queries at most (tags, counts, review, revision, permissions)."""
     tags = list(Tag.objects.all())
-    counts = dict(
+    counts = (
         Annotation.objects.for_article(article)
-        .values("tag")
+        .values("tag", "status")
         .annotate(n=Count("id"))
-        .values_list("tag", "n")
+        .values_list("tag", "status", "n")
     )
+    by_tag: dict[int, int] = {}
+    needing_review = 0
+    for tag_id, status, n in counts:
+        by_tag[tag_id] = by_tag.get(tag_id, 0) + n
+        if status != AnchorStatus.ANCHORED:
+            needing_review += n
     for tag in tags:
-        tag.count = counts.get(tag.pk, 0)
+        tag.count = by_tag.get(tag.pk, 0)
     review = (
-        Annotation.objects.for_article(article).needing_review().select_related("tag", "author")
+        Annotation.objects.for_article(article)
+        .needing_review()
+        .select_related("tag", "author")
+        .order_by("start", "pk")[:REVIEW_SHOWN]
+        if needing_review
+        else []
     )
     revision = article.revisions.defer("body").first()
     return {
         "tags": tags,
         "tag_css": tag_css(tags),
-        "total": sum(counts.values()),
+        "total": sum(by_tag.values()),
         "review": [_for_user(request.user, a, article) for a in review],
+        "review_total": needing_review,
         "revision": revision,
         "report": revision.anchoring_report if revision else {},
         "can_annotate": can_annotate(request.user),
         "note_max": settings.ANNOTATION_NOTE_MAX_LENGTH,
         "undo_seconds": UNDO_SECONDS,
     }
-
-
-def list_order(annotation) -> tuple:
-    # Reading order; orphans have no place in the text and go last.
-    return (
-        annotation.status == AnchorStatus.ORPHANED,
-        annotation.start,
-        annotation.end,
-        annotation.pk,
-    )
 
 
 def _for_user(user, annotation: Annotation, article: Article) -> Annotation:
@@ -305,51 +405,89 @@ def _changed(
     article: Article,
     *,
     notice: str,
-    insert: Annotation | None = None,
-    replace: Annotation | None = None,
-    remove: int | None = None,
+    shown: Annotation | None = None,
     undo_id: int | None = None,
 ) -> HttpResponse:
-    """After a change: htmx gets the article text back with, out-of-band, the one list entry
-    that changed (inserted in order, replaced or removed), the counts, the review section
-    and the notice. Only the entry is rendered, not the whole list, so the round trip stays
-    short however many annotations the article has. A plain POST is redirected."""
+    """After a change: htmx gets what changed since the version its page shows (the page
+    sends `since`), this change and anyone else's alike, so the text, the list and the
+    counts agree. A plain POST is redirected."""
     if not request.htmx:
         # Don't answer a plain form POST with a page: reloading it would post again.
         messages.success(request, notice)
-        shown = insert or replace
         anchor = f"#annotation-{shown.pk}" if shown else ""
         return HttpResponseRedirect(article.get_absolute_url() + anchor)
+    article.refresh_from_db(fields=["annotations_version"])
+    since = request.POST.get("since", "")
+    if not since.isdigit():
+        since = str(article.annotations_version - 1)  # a client that does not say: this change
+    return _delta(request, article, since=since, notice=notice, undo_id=undo_id)
+
+
+def _delta(
+    request: HtmxHttpRequest, article: Article, *, since: str, notice: str, undo_id=None
+) -> HttpResponse:
+    state = request.POST if request.method == "POST" else request.GET
+    if not since.isdigit() or int(since) > article.annotations_version:
+        # A page from before a database restore, say: only a fresh page is right.
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    delta = delta_since(
+        article,
+        int(since),
+        user=request.user,
+        # The page's list filter, as its URL's query (`tag` alone would clash with the tag
+        # a create sends).
+        filters=Filters.from_query(QueryDict(state.get("filter", ""))),
+        loaded_until=key_from(state.get("after")),
+    )
     context = {
-        **text_context(article),
+        "article": article,
+        "article_url": article.get_absolute_url(),
         **summary_context(request, article),
+        "version": delta.version,
+        "delta": delta,
+        "inserted": [(_for_user(request.user, a, article), before) for a, before in delta.inserted],
         "oob": True,
-        "notice": notice,
+        "notice": " ".join(part for part in (notice, delta.news) if part),
         "undo_id": undo_id,
-        "remove": remove,
     }
-    if insert is not None:
-        context["insert"] = _for_user(request.user, insert, article)
-        context["insert_before"] = _next_in_list(article, insert)
-    if replace is not None:
-        context["replace"] = _for_user(request.user, replace, article)
-    return render(request, TEMPLATE + "#changed", context)
+    if delta.text_changed:
+        context["blocks"] = rendered_text(article)
+    return render(request, TEMPLATE + "#changes", context)
 
 
-def _next_in_list(article: Article, annotation: Annotation) -> int | None:
-    """The id of the entry the annotation goes before in the side list (None: at the end).
-    One query for four columns of each annotation, no model instances."""
-    key = list_order(annotation)
-    following = [
-        row
-        for row in Annotation.objects.for_article(article)
-        .exclude(pk=annotation.pk)
-        .values_list("status", "start", "end", "pk")
-        if (row[0] == AnchorStatus.ORPHANED, *row[1:]) > key
-    ]
-    if not following:
-        return None
-    return min(following, key=lambda row: (row[0] == AnchorStatus.ORPHANED, *row[1:]))[3]
+def _conflict(
+    request: HtmxHttpRequest,
+    annotation: Annotation,
+    error: AnnotationError,
+    *,
+    editing: bool,
+    unsaved: dict | None = None,
+) -> HttpResponse:
+    """A change made on an older version: show the stored version beside the editor's
+    unsaved text, which stays in the form, with the current version to save against."""
+    article = annotation.article
+    conflict = {"message": error.message, **(unsaved or {})}
+    if not request.htmx:
+        context = page_context(
+            request, article, editing_id=annotation.pk if editing else None, conflict=conflict
+        )
+        context["conflict_id"] = annotation.pk
+        return render(request, TEMPLATE, context, status=409)
+    context = {
+        "a": _for_user(request.user, annotation, article),
+        "editing_id": annotation.pk if editing else None,
+        "conflict": conflict,
+        "conflict_id": annotation.pk,
+        "article_url": article.get_absolute_url(),
+        "tags": Tag.objects.all(),
+        "note_max": settings.ANNOTATION_NOTE_MAX_LENGTH,
+    }
+    response = render(request, TEMPLATE + "#entry", context, status=409)
+    # The page swaps this entry in place of the one shown (annotate.js lets a 409 with a
+    # target through; other refusals go to the alert region).
+    response["HX-Retarget"] = f"#annotation-{annotation.pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError) -> HttpResponse:

@@ -159,7 +159,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes and whitenoise serves from (config/serve runs it before gunicorn).
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Hashed, compressed files in production (after collectstatic); plain finders otherwise, so
 # `make run` with debug on and the test server work without collectstatic.
 STATIC_MANIFEST = envbool("DJANGO_STATIC_MANIFEST", not DEBUG)
@@ -201,6 +202,9 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie: the token travels in hx-he
 # HTTPS: on unless debug, or explicitly turned off for a plain-HTTP deployment.
 HTTPS = envbool("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS and envbool("DJANGO_SSL_REDIRECT", True)
+# A load balancer's health check speaks plain HTTP to the app server and wants the answer, not a
+# redirect to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000) if HTTPS else 0

@@ -63,8 +63,14 @@ class Article(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
+    annotations_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Advanced by every change to the article's annotations or text; open pages "
+        "ask for what changed since the version they show.",
+    )
 
-    history = HistoricalRecords(excluded_fields=["body"])
+    history = HistoricalRecords(excluded_fields=["body", "annotations_version"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -75,6 +81,18 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        # The annotations' version only moves by its own UPDATE (annotations/services.py): an
+        # instance read before a change must not write an older number back, or open pages
+        # would miss changes and cached text would be taken for current.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "annotations_version"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("article_detail", args=[self.source_id])

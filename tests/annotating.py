@@ -19,10 +19,11 @@ def selection(article, quote, **extra):
 def assert_fragments_only(response):
     html = response.content.decode()
     assert "<html" not in html and "site-header" not in html
-    assert html.lstrip().startswith('<div id="article-body"')
-    # Out of band: the counts, the review section and the notice; of the list, only the
-    # entry that changed.
-    assert '<div id="annotation-list-head" hx-swap-oob="true">' in html
+    # The page's new version first, then out of band only what changed: the blocks whose
+    # highlights changed, the counts, the review section, the notice, the entry that changed.
+    assert html.lstrip().startswith('<div id="live" data-version="')
+    assert '<div id="article-body"' not in html  # never the whole text
+    assert '<span id="count-total" class="count" hx-swap-oob="true">' in html
     assert re.search(r'<section id="review"[^>]* hx-swap-oob="true"', html)
     assert '<div id="notice" class="notice" role="status" hx-swap-oob="true">' in html
     assert 'id="annotation-items"' not in html or "beforeend:#annotation-items" in html

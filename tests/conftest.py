@@ -9,17 +9,6 @@ from . import factories
 # The browser tests' fixtures (tags, author, story, problems).
 pytest_plugins = ["tests.browsing"]
 
-# The test servers speak plain HTTP and serve static files through the finders, not a
-# collectstatic manifest (see settings.STATIC_MANIFEST). Set before any handler is built.
-settings.SECURE_SSL_REDIRECT = False
-settings.SESSION_COOKIE_SECURE = False
-settings.CSRF_COOKIE_SECURE = False
-settings.SECURE_HSTS_SECONDS = 0
-settings.WHITENOISE_USE_FINDERS = True
-settings.STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 # Factories hash a password for every user; the slow production hasher would dominate the suite.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -106,3 +95,16 @@ def mine(article, editor, claim):
     return factories.AnnotationFactory(
         article=article, tag=claim, quote="30% of the budget", author=editor
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """On SQLite, a test database in a file rather than in memory.
+
+    Then a server in another process (tests/appserver.py) works on the very database the test
+    fills and reads, as it does on PostgreSQL.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("database") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)

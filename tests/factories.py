@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group, Permission
 
 from annotations.access import EDITORS_GROUP
 from annotations.anchoring import context_around
-from annotations.models import Annotation, Tag
-from annotations.services import create_article
+from annotations.models import Annotation, ChangeKind, Tag
+from annotations.services import create_article, record_changes
 from newsroom.models import Article, BlockKind, BlockText
 
 User = get_user_model()
@@ -127,7 +127,7 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
             start, end = 4, 11
         prefix, suffix = context_around(body, start, end)
         kwargs.setdefault("status", "anchored")
-        return model_class.objects.create(
+        annotation = model_class.objects.create(
             start=start,
             end=end,
             quote=body[start:end] if quote is None else quote,
@@ -135,3 +135,8 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
             suffix=suffix,
             **kwargs,
         )
+        # As every write does (annotations/services.py): the article's version moves on.
+        change = (annotation.pk, ChangeKind.CREATED, None, None)
+        record_changes(annotation.article_id, [change], actor=annotation.author)
+        kwargs["article"].refresh_from_db(fields=["annotations_version"])
+        return annotation

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from annotations.live import PAGE_SIZE
 from annotations.models import AnchorStatus, Tag
 from annotations.services import replace_article_text
 from newsroom.models import ArticleRevision, BlockKind, BlockText
@@ -164,7 +165,7 @@ def test_it_renders_the_text_inside_an_article_with_headings_and_caption(client,
         ("p", "The mayor denied it and said the figure was 12%."),
     ]
     assert parsed.links == ["https://creativecommons.org/licenses/by/2.0/"]
-    assert '<figure class="photo-credit"><figcaption class="block caption"' in html
+    assert '<figure id="block-1" class="photo-credit"><figcaption class="block caption"' in html
 
 
 def test_it_gives_every_block_its_start_offset_in_the_body(client, viewer):
@@ -205,7 +206,7 @@ def test_it_draws_overlapping_and_nested_annotations_as_separate_marks(
     inner = AnnotationFactory(article=article, tag=rebuttal, quote="30%")
     client.force_login(viewer)
     html = page(client, article).content.decode()
-    first = re.search(r'<p class="block" data-start="0">(.*?)</p>', html).group(1)
+    first = re.search(r'<p id="block-0" class="block" data-start="0">(.*?)</p>', html).group(1)
     assert first == (
         "The council said "
         f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0">'
@@ -426,7 +427,10 @@ def test_it_renders_the_page_in_a_constant_number_of_queries(
         )
     with django_assert_max_num_queries(12):
         response = page(client, article)
-    assert response.content.decode().count('<li id="annotation-') == 200
+    # The list shows its first page and loads the rest as the editor scrolls.
+    html = response.content.decode()
+    assert html.count('<li id="annotation-') == PAGE_SIZE
+    assert 'id="annotation-more"' in html and 'hx-trigger="intersect once"' in html
 
 
 def test_it_links_both_exports_on_the_list_and_the_article_page(client, viewer, article):

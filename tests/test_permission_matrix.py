@@ -21,9 +21,12 @@ METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 POLICIES: dict[str, dict[str, str]] = {
     "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "healthz": {"GET": PUBLIC},
     "logout": {"POST": PUBLIC},
     "article_list": {"GET": READ},
     "article_detail": {"GET": READ},
+    "article_changes": {"GET": READ},
+    "annotation_page": {"GET": READ},
     "export_csv_all": {"GET": READ},
     "export_csv_article": {"GET": READ},
     "export_jsonld_all": {"GET": READ},

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 
 from config.settings import BASE_DIR, database_from_url, envbool
 
@@ -79,3 +80,28 @@ def test_it_flags_a_missing_secret_key_in_check_deploy():
     result = run_check_deploy(DJANGO_ALLOWED_HOSTS="news.example.org")
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+def test_it_sets_sqlite_up_for_a_desk_of_writers(monkeypatch):
+    monkeypatch.delenv("DJANGO_SQLITE_TIMEOUT", raising=False)
+    options = database_from_url("sqlite:////tmp/x.db")["OPTIONS"]
+    # The write lock at BEGIN: two writers never both read and then deadlock on the upgrade.
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] == 20  # seconds a writer waits its turn
+    assert "PRAGMA journal_mode=WAL" in options["init_command"]
+    monkeypatch.setenv("DJANGO_SQLITE_TIMEOUT", "45")
+    assert database_from_url("sqlite:////tmp/x.db")["OPTIONS"]["timeout"] == 45
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's journal mode")
+def test_it_opens_sqlite_in_wal_mode():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+
+
+def test_it_keeps_sessions_in_the_database_for_several_app_servers():
+    # Nothing a login needs lives in one process's memory: any server behind the proxy answers.
+    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert django_settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"

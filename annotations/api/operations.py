@@ -275,9 +275,13 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
             annotation.quote,
         ):
             reselect_annotation(
-                annotation, start=selection.start, end=selection.end, quote=selection.exact
+                annotation,
+                start=selection.start,
+                end=selection.end,
+                quote=selection.exact,
+                actor=request.auth,
             )
-        update_annotation(annotation, tag=tag, note=note)
+        update_annotation(annotation, tag=tag, note=note, actor=request.auth)
     return wa.annotation_to_jsonld(annotation, links)
 
 
@@ -290,7 +294,7 @@ def change(request, annotation_id: int, payload: AnnotationPatchIn):
 )
 def remove(request, annotation_id: int):
     annotation = get_annotation_to_delete(request.auth, annotation_id)
-    delete_annotation(annotation)
+    delete_annotation(annotation, actor=request.auth)
     return Status(204, None)
 
 

@@ -6,9 +6,12 @@
  * of the block's text nodes before it. Range.toString() is never used: it drops the
  * separators between blocks and counts UTF-16 units.
  *
- * Requests go through htmx (the CSRF token rides in hx-headers on <body>); the server answers
- * with the re-rendered text and, out-of-band, the list entry that changed, the counts and a
- * notice. Errors land in the alert region (role=alert), never silently dropped.
+ * Requests go through htmx (the CSRF token rides in hx-headers on <body>). Every request says
+ * which version of the article's annotations the page shows (`since`), how far its list is
+ * loaded (`after`) and its filter; the server answers with what changed since, out-of-band:
+ * the blocks whose highlights changed, the list entries, the counts and a notice. The page
+ * polls for others' changes the same way (see "Live" below). Errors land in the alert region
+ * (role=alert), never silently dropped.
  * No inline scripts or styles: the page's CSP forbids them.
  */
 (() => {
@@ -196,7 +199,7 @@
   function post(url, values) {
     htmx.ajax("POST", url, {
       source: toolbar,
-      target: "#article-body",
+      target: "#live",
       swap: "outerHTML",
       values,
     });
@@ -450,7 +453,89 @@
     fadeNoticeLater();
   });
   document.body.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target.id === "article-body") hideToolbar();
+    if (event.detail.requestConfig && event.detail.requestConfig.verb === "post") hideToolbar();
+  });
+
+  // Live: what the page shows, sent with every request --------------------------------------
+
+  function live() {
+    return document.getElementById("live");
+  }
+
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    const params = event.detail.parameters;
+    const path = event.detail.path;
+    if (!root.contains(event.detail.elt) && event.detail.elt !== toolbar &&
+      event.detail.elt !== document.body) return;
+    if (path.includes("/entries/") || event.detail.elt.id === "annotation-filter") return;
+    params.since = live().dataset.version;
+    const more = document.getElementById("annotation-more");
+    if (more) params.after = more.dataset.after;
+    // The list's filter is the page's URL (the filter form pushes it there).
+    params.filter = window.location.search.replace(/^\?/, "");
+  });
+
+  let swapping = null; // the element whose request is being answered
+
+  // A change made on an older version of an annotation comes back as 409 with the entry to
+  // show (the current version beside the unsaved text) and its target: swap it, no alert.
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr.status === 409 && xhr.getResponseHeader("HX-Retarget")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+    swapping = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
+  });
+
+  // An incoming change never takes away what the editor is working on: an open edit form or
+  // a field being typed in stays, unless this very request came from it (its own Save).
+
+  function inUse(element) {
+    if (!element || element.nodeType !== Node.ELEMENT_NODE) return false;
+    if (swapping && element.contains(swapping)) return false;
+    if (element.querySelector(".edit-form")) return true;
+    const active = document.activeElement;
+    return Boolean(active && active.matches("input, textarea, select") && element.contains(active));
+  }
+
+  document.body.addEventListener("htmx:oobBeforeSwap", (event) => {
+    const target = event.detail.target;
+    const fragment = event.detail.fragment;
+    const incoming = fragment instanceof DocumentFragment ? fragment.firstElementChild : fragment;
+    if (incoming && incoming.id === target.id) {
+      // Replacing or removing the target itself.
+      if (inUse(target)) event.detail.shouldSwap = false;
+      return;
+    }
+    // An entry going in whose old copy stayed (kept above): don't list it twice.
+    const entry = incoming && incoming.querySelector("li.annotation[id]");
+    if (entry && document.getElementById(entry.id)) event.detail.shouldSwap = false;
+  });
+
+  // Polling: every few seconds while the tab is visible, "anything since version N?". An
+  // empty 204 when nothing changed. Skipped while the editor selects text or picks a passage,
+  // so a selection in progress is never redrawn under the mouse.
+  const POLL_SECONDS = Number(root.dataset.pollSeconds) || 3;
+  let polling = false;
+
+  function busy() {
+    const selection = document.getSelection();
+    const selecting = selection && !selection.isCollapsed &&
+      root.contains(selection.anchorNode);
+    return mouseDown || selecting || Boolean(reselecting) || Boolean(toolbar && !toolbar.hidden);
+  }
+
+  function poll() {
+    if (polling || document.hidden || busy()) return;
+    polling = true;
+    htmx.ajax("GET", live().dataset.changesUrl, { source: live(), target: "#live",
+      swap: "outerHTML" }).finally(() => { polling = false; });
+  }
+
+  setInterval(poll, POLL_SECONDS * 1000);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) poll();
   });
 
   syncFilters();
