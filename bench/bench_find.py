@@ -82,10 +82,13 @@ def fill(args, rng: random.Random) -> None:
     from newsroom.models import Article, BlockKind, BlockText
 
     words = vocabulary(rng)
-    weights = [1 / (rank + 1) for rank in range(len(words))]
+    cumulative, total = [], 0.0
+    for rank in range(len(words)):
+        total += 1 / (rank + 1)
+        cumulative.append(total)
 
     def text(low: int, high: int) -> str:
-        return " ".join(rng.choices(words, weights, k=rng.randint(low, high)))
+        return " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(low, high)))
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
