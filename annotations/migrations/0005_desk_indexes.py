@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0003_review_replies_mentions'),
-        ('newsroom', '0002_revision_origins_import_and_admin'),
+        ('annotations', '0004_versions_and_events'),
+        ('newsroom', '0003_article_annotations_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
