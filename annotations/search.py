@@ -20,6 +20,7 @@ also as the start of a longer word, so results follow the typing.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -402,9 +403,41 @@ class Highlight:
     replies: Pieces = field(default_factory=list)
 
 
+def fold(text: str) -> str:
+    """Lower case without accents (combining marks dropped after decomposition)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def marked_by_stems(text: str, stems: list[str]) -> str:
+    """`text` with START…STOP around each word whose folded form begins with a stem."""
+    prefixes = tuple(stems)
+
+    def mark(word: re.Match) -> str:
+        hit = fold(word.group()).startswith(prefixes)
+        return f"{START}{word.group()}{STOP}" if hit else word.group()
+
+    return WORD.sub(mark, text)
+
+
+def fragment(marked: str, *, around: int = 80) -> str:
+    """The part of a marked text around its first match (all of it when short)."""
+    if len(marked) <= 2 * around:
+        return marked
+    first = marked.find(START)
+    if first < 0:
+        return marked[: 2 * around] + "…"
+    start, end = max(0, first - around), first + around
+    return ("…" if start else "") + marked[start:end] + ("…" if end < len(marked) else "")
+
+
 def highlights(annotation_ids: Iterable[int], query: str | None) -> dict[int, Highlight]:
-    """{annotation id: its Highlight} for a page of search results. One query; none when the
-    query has no words or there are no ids."""
+    """{annotation id: its Highlight} for a page of search results. One query (two on
+    PostgreSQL); none when the query has no words or there are no ids.
+
+    SQLite's FTS5 marks the words itself. On PostgreSQL, `ts_headline` would read `<…>` in an
+    editor's note as markup and drop it, so the database only says what each searched word
+    stems to, and the words that begin with a stem are marked here."""
     words, ids = words_of(query), [int(pk) for pk in annotation_ids]
     if not words or not ids:
         return {}
@@ -413,16 +446,25 @@ def highlights(annotation_ids: Iterable[int], query: str | None) -> dict[int, Hi
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         if _is_postgres(connection):
-            tsquery = f"to_tsquery('{CONFIG}', %s)"
-            whole = f'HighlightAll=true, StartSel="{START}", StopSel="{STOP}"'
-            part = f'MaxFragments=2, MaxWords=25, MinWords=8, StartSel="{START}", StopSel="{STOP}"'
             cursor.execute(
-                f"""SELECT a.id, ts_headline('{CONFIG}', a.quote, {tsquery}, %s),
-                        ts_headline('{CONFIG}', a.note, {tsquery}, %s),
-                        ts_headline('{CONFIG}', coalesce({PG_REPLIES_OF}, ''), {tsquery}, %s)
-                    FROM annotations_annotation a WHERE a.id IN ({placeholders})""",
-                [_pg_match(words), whole, _pg_match(words), part, _pg_match(words), part, *ids],
+                f"SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('{CONFIG}', %s)))",
+                [" ".join(words)],
             )
+            stems = [fold(stem) for (stem,) in cursor.fetchall()] or [fold(w) for w in words]
+            cursor.execute(
+                f"""SELECT a.id, a.quote, a.note, coalesce({PG_REPLIES_OF}, '')
+                    FROM annotations_annotation a WHERE a.id IN ({placeholders})""",
+                ids,
+            )
+            rows = [
+                (
+                    pk,
+                    marked_by_stems(quote, stems),
+                    fragment(marked_by_stems(note, stems), around=150),
+                    fragment(marked_by_stems(replies, stems)),
+                )
+                for pk, quote, note, replies in cursor.fetchall()
+            ]
         else:
             cursor.execute(
                 f"""SELECT rowid, highlight(annotations_search, 0, %s, %s),
@@ -432,7 +474,7 @@ def highlights(annotation_ids: Iterable[int], query: str | None) -> dict[int, Hi
                     WHERE annotations_search MATCH %s AND rowid IN ({placeholders})""",
                 [*marks, *marks, *marks, _sqlite_match(words), *ids],
             )
-        rows = cursor.fetchall()
+            rows = cursor.fetchall()
     found = {}
     for pk, quote, note, replies in rows:
         reply_pieces = pieces_of(replies)

@@ -56,7 +56,9 @@ def test_it_prints_the_login_for_the_port_make_run_serves():
 
 
 def test_it_passes_the_address_to_bin_serve():
-    assert "HOST_PORT=127.0.0.1:8103 config/serve" in make_dry_run("serve", "HOST_PORT=127.0.0.1:8103")
+    assert "HOST_PORT=127.0.0.1:8103 config/serve" in make_dry_run(
+        "serve", "HOST_PORT=127.0.0.1:8103"
+    )
 
 
 @pytest.mark.serve
