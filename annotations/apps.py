@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class AnnotationsConfig(AppConfig):
@@ -8,7 +8,9 @@ class AnnotationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The search tables and their triggers live outside the models (annotations/search.py):
-        # every `migrate` makes sure they are there, and rebuilds the index when they were not.
-        from .search import install_after_migrate
+        # on SQLite the triggers step aside while migrations alter tables; after every
+        # `migrate` they are made again where missing, and the index rebuilt.
+        from .search import install_after_migrate, set_aside_before_migrate
 
+        pre_migrate.connect(set_aside_before_migrate, sender=self)
         post_migrate.connect(install_after_migrate, sender=self)

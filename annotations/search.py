@@ -10,10 +10,10 @@ database triggers, so every write path keeps them in step: the services, the adm
   `newsroom_search` (English stemming after `unaccent`), ranked by `ts_rank`.
 
 The tables and triggers are not Django models: `install()` makes them (after every
-`migrate`, see apps.py) and rebuilds the index whenever something was missing. That matters
-on SQLite, where a migration that alters a model table copies it into a new table and so drops
-its triggers; the next `migrate` puts them back and rebuilds. `manage.py rebuild_search_index`
-rebuilds by hand.
+`migrate`, see apps.py) and rebuilds the index whenever something was missing. On SQLite the
+triggers are set aside before migrations run (`set_aside()`): a migration that alters a model
+table copies it to a new table, and a trigger naming the table would fail it.
+`manage.py rebuild_search_index` rebuilds by hand.
 
 A query is a few words: every word must occur (stemmed, case and accents folded), the last one
 also as the start of a longer word, so results follow the typing.
@@ -294,6 +294,27 @@ def rebuild(using: str = "default") -> None:
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+def set_aside(using: str = "default") -> None:
+    """Drop the search triggers on SQLite, before migrations run.
+
+    SQLite alters a table by copying it to a new one, dropping the old and renaming the copy;
+    the rename checks every trigger of the schema, and a search trigger naming the table that
+    is gone for the moment fails the migration. `install()` puts them back after `migrate`
+    and rebuilds the index (the migrations may have changed rows meanwhile).
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def set_aside_before_migrate(sender, using="default", plan=None, **kwargs) -> None:
+    if plan:  # only when migrations will run: a `migrate` with nothing to do keeps the index
+        set_aside(using)
 
 
 def install_after_migrate(sender, using="default", **kwargs) -> None:

@@ -183,6 +183,23 @@ def test_it_puts_back_lost_triggers_and_rebuilds(cafe):
     assert search.install() is False
 
 
+@sqlite_only
+def test_it_sets_the_triggers_aside_while_migrations_run(cafe):
+    # A migration copies a table to alter it on SQLite; the rename would trip on a trigger
+    # naming the table. Set aside before (when there is a plan), put back and rebuilt after.
+    search.set_aside_before_migrate(None, using="default", plan=[])
+    assert search._missing(connection) == []
+
+    search.set_aside_before_migrate(None, using="default", plan=[("a migration", False)])
+    assert set(search._missing(connection)) == set(search.SQLITE_TRIGGERS)
+    Annotation.objects.filter(pk=cafe.pk).update(note="lighthouse")
+
+    search.install_after_migrate(None, using="default")
+
+    assert search._missing(connection) == []
+    assert found("lighthouse") == [cafe.pk]
+
+
 # Highlights ---------------------------------------------------------------------------------
 
 
