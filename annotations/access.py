@@ -38,21 +38,26 @@ def can_delete(user, annotation: Annotation) -> bool:
     return annotation.author_id == user.pk and user.has_perm("annotations.delete_annotation")
 
 
-def get_article_to_read(source_id: str) -> Article:
-    """Any signed-in user may read any article."""
+def get_article_to_read(source_id: str, *, lock: bool = False) -> Article:
+    """Any signed-in user may read any article.
+
+    `lock=True`, inside a transaction, locks the article's row until it ends: a caller that
+    creates annotations against the body it read then reads the article only once.
+    """
     # A NUL cannot be in a stored source id, and PostgreSQL refuses to even compare with one.
     if "\x00" not in source_id:
+        articles = Article.objects.select_for_update() if lock else Article.objects
         try:
-            return Article.objects.get(source_id=source_id)
+            return articles.get(source_id=source_id)
         except Article.DoesNotExist:
             pass
     raise Http404(f"There is no article {source_id!r}.")
 
 
-def get_article_to_annotate(user, source_id: str) -> Article:
+def get_article_to_annotate(user, source_id: str, *, lock: bool = False) -> Article:
     if not can_annotate(user):
         raise PermissionDenied("Only editors may annotate.")
-    return get_article_to_read(source_id)
+    return get_article_to_read(source_id, lock=lock)
 
 
 def get_annotation_to_read(annotation_id: int) -> Annotation:

@@ -6,10 +6,12 @@ Deleted annotations are listed at `annotation/recover/`, where staff restore the
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,6 +39,36 @@ from .services import (
     restore_deleted_annotation,
     save_annotation,
 )
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, answering 404 for an id that is not one (`tag/x/history/`):
+    its views look the id up as it comes, and a text in a number field is a ValueError. A
+    list filtered on a number no column holds (`?tag=99…9`) gets the admin's own "invalid
+    filter" answer instead of SQLite's OverflowError."""
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except OverflowError as error:
+            raise IncorrectLookupParameters(error) from None
+
+    def checked_id(self, object_id: str) -> str:
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            raise Http404(
+                f"There is no {self.opts.verbose_name} with the id {object_id!r}."
+            ) from None
+        return object_id
+
+    def history_view(self, request, object_id, extra_context=None):
+        return super().history_view(request, self.checked_id(object_id), extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return super().history_form_view(
+            request, self.checked_id(object_id), version_id, extra_context
+        )
 
 
 def colour_swatch(colour: str, label: str) -> str:
@@ -79,7 +111,7 @@ class TagAdminForm(forms.ModelForm):
 
 
 @admin.register(Tag)
-class TagAdmin(SimpleHistoryAdmin):
+class TagAdmin(HistoryAdmin):
     form = TagAdminForm
     list_display = ["swatch", "label", "slug", "shortcut", "position", "annotation_count"]
     list_display_links = ["swatch", "label"]
@@ -90,6 +122,20 @@ class TagAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(annotation_count=Count("annotations"))
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse to delete a tag that an annotation's history still names: every History
+        page and restore of such an annotation needs it."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for tag in objs:
+            named = Annotation.history.filter(tag_id=tag.pk).values("id").distinct().count()
+            if named:
+                protected.append(
+                    f"The history of {named} annotation{'' if named == 1 else 's'} names the "
+                    f"tag “{tag.label}”: deleting it would break their History pages and "
+                    "restores. Rename the tag instead, or keep it."
+                )
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description="Colour")
     def swatch(self, tag: Tag) -> str:
@@ -135,7 +181,7 @@ class AnnotationAdminForm(forms.ModelForm):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(SimpleHistoryAdmin):
+class AnnotationAdmin(HistoryAdmin):
     form = AnnotationAdminForm
     list_display = [
         "id",

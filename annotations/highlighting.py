@@ -1,10 +1,13 @@
 """Turning an article's blocks and annotations into escaped HTML with `<mark>` highlights.
 
-Highlights may overlap and nest. Each block's text is cut at every highlight
-boundary into segments; a segment covered by several annotations gets one `<mark>` per
-annotation, nested in a fixed order, so every mark carries exactly one `data-tag` and one
-`data-annotation` and each highlight stays visible and clickable. The text nodes of a block
-add up to the block's stored text exactly: the page's script counts offsets from them.
+Highlights may overlap and nest. Marks nest like the highlights do: one that lies inside
+another is a mark inside its mark, and a highlight is cut into pieces only where it crosses
+the edge of another one (or the licence link), so the markup grows with the crossings, not
+with every boundary times every covering annotation. Every piece carries its highlight's
+`data-tag` and `data-annotation`, so each highlight stays visible and clickable; how deep a
+mark sits is left to CSS (`mark mark` in app.css). The text nodes of a block add up to the
+block's stored text exactly: the page's script counts offsets from them, and lays changed
+highlights over the text the same way (annotations/static/annotations/highlights.js).
 
 Also here: the photo-credit licence link, and the tag colours as CSS (with AA contrast).
 """
@@ -20,9 +23,6 @@ from django.utils.safestring import SafeString, mark_safe
 from newsroom.models import BlockKind
 
 from .models import AnchorStatus, safe_colour
-
-# Deeper than this, nested marks share one underline offset (CSS caps the tint stacking too).
-MAX_DEPTH_CLASS = 3
 
 # Marks are tinted with the tag colour at this opacity; nested tints stack (app.css stops
 # after three). The page's ink (`--ink` in app.css) stays readable on three stacked tints of
@@ -45,8 +45,8 @@ class Highlight:
 
     @property
     def rank(self) -> tuple[int, int, int]:
-        # Outer first: earlier start, then longer, then older. The same order in every
-        # segment, so an annotation's pieces nest consistently.
+        # Outer first: earlier start, then longer, then older. A fixed order, so the same
+        # highlights always give the same markup.
         return (self.start, -self.end, self.id)
 
 
@@ -86,59 +86,71 @@ def licence_link(text: str) -> tuple[int, int, str] | None:
     return match.start(), match.start() + len(url), url
 
 
-def segments(
-    length: int, highlights: Sequence[Highlight], cuts: Iterable[int] = ()
-) -> list[tuple[int, int, list[Highlight]]]:
-    """Cut [0, length) at every highlight boundary (and at `cuts`).
-
-    `highlights` are in the block's own coordinates (start may be < 0, end > length when a
-    highlight crosses into the next block). Returns (start, end, covering highlights in
-    nesting order) for each piece, uncovered pieces included, so the pieces add up to the
-    whole text.
-    """
-    points = {0, length, *(c for c in cuts if 0 < c < length)}
-    for h in highlights:
-        points.add(min(max(h.start, 0), length))
-        points.add(min(max(h.end, 0), length))
-    bounds = sorted(points)
-    by_start = sorted(highlights, key=lambda h: h.start)
-    active: list[tuple[tuple[int, int, int], Highlight]] = []
-    pieces = []
-    i = 0
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        active = [item for item in active if item[1].end > a]
-        while i < len(by_start) and by_start[i].start <= a:
-            h = by_start[i]
-            if h.end > a:
-                bisect.insort(active, (h.rank, h))
-            i += 1
-        pieces.append((a, b, [h for _, h in active]))
-    return pieces
-
-
-def _mark_open(h: Highlight, depth: int) -> str:
-    classes = f"d{min(depth, MAX_DEPTH_CLASS)}"
+def mark_open(h: Highlight) -> str:
     status = ' data-status="fuzzy"' if h.fuzzy else ""
-    return f'<mark data-tag="{escape(h.slug)}" data-annotation="{h.id}" class="{classes}"{status}>'
+    return f'<mark data-tag="{escape(h.slug)}" data-annotation="{h.id}"{status}>'
 
 
 def block_html(text: str, highlights: Sequence[Highlight], *, link: bool = False) -> SafeString:
     """The block's text, escaped, with nested marks (and the licence link for a photo credit).
 
-    Marks are closed and reopened at the link's edges so the HTML stays well nested.
+    `highlights` are in the block's own coordinates (start may be < 0, end > length when a
+    highlight crosses into the next block). Walking the text from edge to edge, the open
+    marks form a stack. Where a highlight ends, it and the marks opened inside it close;
+    those that go on are opened again, the longest-lasting outermost, so they are cut as
+    rarely as possible. At the licence link's edges every mark closes and reopens, so the
+    HTML stays well nested.
     """
+    length = len(text)
+    spans = sorted(
+        (
+            (max(h.start, 0), min(h.end, length), h)
+            for h in highlights
+            if max(h.start, 0) < min(h.end, length)
+        ),
+        key=lambda span: (span[0], span[2].rank),
+    )
     found = licence_link(text) if link else None
-    cuts = (found[0], found[1]) if found else ()
+    cuts = {found[0], found[1]} if found else set()
+    points = sorted({0, length, *cuts, *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    opening = {h.id: mark_open(h) for _, _, h in spans}
+    stack: list[tuple[int, Highlight]] = []  # (end, highlight), outermost first
     out = []
-    for a, b, covering in segments(len(text), highlights, cuts):
+    i = 0
+    for a, b in zip(points, points[1:], strict=False):
+        ended = [depth for depth, (end, _) in enumerate(stack) if end <= a]
+        keep = 0 if a in cuts else (ended[0] if ended else len(stack))
+        out.append("</mark>" * (len(stack) - keep))
+        going_on = [item for item in stack[keep:] if item[0] > a]
+        del stack[keep:]
+        if found and a == found[1]:
+            out.append("</a>")
         if found and a == found[0]:
             out.append(format_html('<a href="{}" rel="license noopener">', found[2]))
-        out.extend(_mark_open(h, depth) for depth, h in enumerate(covering))
+        while i < len(spans) and spans[i][0] == a:
+            going_on.append((spans[i][1], spans[i][2]))
+            i += 1
+        going_on.sort(key=lambda item: (-item[0], item[1].rank))
+        stack.extend(going_on)
+        out.extend(opening[h.id] for _, h in going_on)
         out.append(escape(text[a:b]))
-        out.append("</mark>" * len(covering))
-        if found and b == found[1]:
-            out.append("</a>")
+    out.append("</mark>" * len(stack))
+    if found and found[1] == length:
+        out.append("</a>")
     return mark_safe("".join(out))
+
+
+def marks_to_lay(highlights: Iterable[Highlight]) -> SafeString:
+    """Empty marks saying where each highlight now goes (`data-start`, `data-end`: offsets
+    in the body), for a page that already shows the text: its script lays them over it
+    (annotations/static/annotations/highlights.js), so a change sends a few bytes whatever
+    else the paragraph holds."""
+    return mark_safe(
+        "".join(
+            f'{mark_open(h)[:-1]} data-start="{h.start}" data-end="{h.end}"></mark>'
+            for h in highlights
+        )
+    )
 
 
 def render_blocks(

@@ -3,7 +3,9 @@
 The page carries its article's `annotations_version`. Every change (page, API, admin, import,
 restore) advances that version and logs events (annotations/services.py, `record_changes`); a
 page then asks for the events after its version and redraws only what they touched: the
-blocks whose highlights changed, the list entries created, changed or removed, the counts.
+highlights that changed (taken out of the text and laid over it again where they are now, so
+the answer's size does not depend on how many others share the paragraph), the list entries
+created, changed or removed, the counts.
 Nothing is kept in the process, so any number of app processes can answer.
 
 The side list is long on a heavily annotated article: it comes in pages, in reading order,
@@ -21,7 +23,7 @@ from django.utils.http import urlencode
 
 from newsroom.models import Article
 
-from .highlighting import RenderedBlock, highlights_for, render_blocks
+from .highlighting import Highlight, RenderedBlock, highlights_for, render_blocks
 from .models import AnchorStatus, Annotation, AnnotationEvent, ChangeKind
 
 # Entries in the first page of the side list and in each page loaded after it: a screenful.
@@ -164,22 +166,6 @@ def rendered_text(article: Article) -> list[RenderedBlock]:
     return blocks
 
 
-def blocks_covering(article: Article, spans: list[tuple[int, int]]) -> list[RenderedBlock]:
-    """Only the blocks that touch `spans` (start, end), with all their highlights. Two queries."""
-    touched = []
-    for block, start in article.blocks_with_starts(article.blocks.all()):
-        end = start + len(block.text)
-        if any(a < end and b > start for a, b in spans):
-            touched.append((block, start))
-    if not touched:
-        return []
-    near = Q()
-    for block, start in touched:
-        near |= Q(start__lt=start + len(block.text), end__gt=start)
-    rows = Annotation.objects.for_article(article).filter(near).values_list(*HIGHLIGHT_COLUMNS)
-    return render_blocks(touched, highlights_for(rows))
-
-
 # Deltas ----------------------------------------------------------------------------------
 
 
@@ -189,7 +175,10 @@ class Delta:
 
     version: int
     text_changed: bool = False
-    blocks: list[RenderedBlock] = field(default_factory=list)
+    # Annotations whose marks the page takes out of the text, and the highlights it then
+    # draws, where they are now (a deleted or orphaned annotation is cleared, not drawn).
+    cleared: list[int] = field(default_factory=list)
+    highlights: list[Highlight] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     # Entries to put into the list, each with the id of the entry it goes before (None: at
     # the end), in the order they must be inserted.
@@ -219,10 +208,10 @@ def delta_since(
         if event.annotation_id is not None:
             first_kind.setdefault(event.annotation_id, event.kind)
     delta.removed = sorted(pk for pk, kind in first_kind.items() if kind != ChangeKind.CREATED)
-    if not delta.text_changed:
-        spans = [(e.old_start, e.old_end) for e in events if e.old_start is not None]
-        spans += [(a.start, a.end) for a in current.values() if a.status != AnchorStatus.ORPHANED]
-        delta.blocks = blocks_covering(article, spans) if spans else []
+    if not delta.text_changed and ids:
+        delta.cleared = sorted(ids)
+        rows = Annotation.objects.for_article(article).filter(pk__in=ids)
+        delta.highlights = highlights_for(rows.values_list(*HIGHLIGHT_COLUMNS))
     shown = sorted(
         (a for a in current.values() if loaded_until is None or list_key(a) <= loaded_until),
         key=list_key,

@@ -6,6 +6,7 @@ Changes to annotations are made in `annotations/services.py`, not here.
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -13,8 +14,8 @@ from django.db import models
 from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from newsroom.history import HistoricalRecords
 from newsroom.models import Article
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour like #1d4ed8.")
@@ -216,7 +217,13 @@ class Annotation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tag}: {self.quote[:60]}"
+        # A history record may name a tag deleted since (the admin refuses that now, but
+        # older data may have it): its History page must still show.
+        try:
+            tag = self.tag
+        except Tag.DoesNotExist:
+            tag = "(deleted tag)"
+        return f"{tag}: {self.quote[:60]}"
 
 
 class ChangeKind(models.TextChoices):
@@ -358,7 +365,9 @@ class ApiToken(models.Model):
 
     @classmethod
     def user_for(cls, raw: str):
-        """The active user a raw token belongs to, or None. Costs one query (plus an update)."""
+        """The active user a raw token belongs to, or None. Costs one query, plus an update of
+        `last_used` when it is older than `LAST_USED_PRECISION`: a script's every read
+        would otherwise be a write too."""
         token = (
             cls.objects.select_related("user")
             .filter(digest=cls.digest_of(raw), revoked__isnull=True, user__is_active=True)
@@ -366,5 +375,11 @@ class ApiToken(models.Model):
         )
         if token is None:
             return None
-        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        now = timezone.now()
+        if token.last_used is None or now - token.last_used >= LAST_USED_PRECISION:
+            cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user
+
+
+# How up to date a token's `last_used` is kept.
+LAST_USED_PRECISION = timedelta(minutes=1)

@@ -2,10 +2,10 @@
 
 Every change is a POST that asks an access helper first, then makes one call into domain
 code. An htmx request gets back only what changed since the version its page shows (see
-annotations/live.py): the blocks whose highlights changed, the list entries, the counts and a
-notice, swapped out-of-band; an open page polls `article_changes` for others' changes the
-same way. A plain POST is redirected back to the page. Refusals carry a message a person
-understands and the right status (400, 403, 404, 409).
+annotations/live.py): the highlights that changed (for the page's script to lay over its
+text), the list entries, the counts and a notice, swapped out-of-band; an open page polls
+`article_changes` for others' changes the same way. A plain POST is redirected back to the
+page. Refusals carry a message a person understands and the right status (400, 403, 404, 409).
 """
 
 from functools import wraps
@@ -34,7 +34,7 @@ from .access import (
     get_article_to_read,
 )
 from .anchoring import Outcome
-from .highlighting import tag_css
+from .highlighting import marks_to_lay, tag_css
 from .live import (
     MAX_SHOWN,
     PAGE_SIZE,
@@ -445,6 +445,7 @@ def _delta(
         **summary_context(request, article),
         "version": delta.version,
         "delta": delta,
+        "delta_marks": marks_to_lay(delta.highlights),
         "inserted": [(_for_user(request.user, a, article), before) for a, before in delta.inserted],
         "oob": True,
         "notice": " ".join(part for part in (notice, delta.news) if part),

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import Annotation
+from .models import AnchorStatus, Annotation
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.
@@ -36,6 +37,9 @@ POSITION_SELECTOR = "TextPositionSelector"
 # small enough that memory stays flat.
 STREAM_BATCH = 200
 
+
+# Annotations read from the database at a time, with their articles, tags and authors.
+EXPORT_CHUNK = 2000
 
 # Reversing a URL costs more than writing the rest of an annotation, so the export reverses
 # the annotation URL once, with this id, and splits it there (and each article's URL once).
@@ -113,7 +117,8 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     a second body whose own `purpose` (`commenting`) says what it is. `status` is our
     extension: `anchored`, or `fuzzy` (the position points at near-matching words awaiting
     review; `exact` keeps the original words) or `orphaned` (no place found in the current
-    text; the position is the last known one); docs/anchoring.md tells how each comes about.
+    text: no TextPositionSelector, since its last offsets hold other words now);
+    docs/anchoring.md tells how each comes about.
     """
     bodies = [
         {
@@ -132,6 +137,20 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
                 "format": "text/plain",
             }
         )
+    selectors = [
+        {
+            "type": QUOTE_SELECTOR,
+            "exact": annotation.quote,
+            "prefix": annotation.prefix,
+            "suffix": annotation.suffix,
+        }
+    ]
+    if annotation.status != AnchorStatus.ORPHANED:
+        # An orphaned annotation's last offsets now hold other words: a tool that trusts
+        # positions would highlight the wrong ones, so it gets the quote alone.
+        selectors.append(
+            {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end}
+        )
     data = {
         "@context": CONTEXT,
         "id": links.annotation(annotation.pk),
@@ -140,15 +159,7 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
         "body": bodies,
         "target": {
             "source": links.article_page(annotation.article.source_id),
-            "selector": [
-                {
-                    "type": QUOTE_SELECTOR,
-                    "exact": annotation.quote,
-                    "prefix": annotation.prefix,
-                    "suffix": annotation.suffix,
-                },
-                {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end},
-            ],
+            "selector": selectors,
         },
         "creator": creator_of(annotation.author),
         "created": timestamp(annotation.created),
@@ -205,15 +216,18 @@ def annotation_page(
 
 
 def export_queryset(article: Article | None = None):
-    """What the JSON-LD export writes, in one query streamed from the database.
+    """What the JSON-LD export writes, streamed from the database a chunk at a time.
 
-    The article's body is deferred: joined into every row it would be copied once per
-    annotation.
+    The articles, tags and authors come in one query each per chunk, not joined into every
+    row: building them anew for each annotation cost more than writing it. The article's
+    body is left out (an annotation needs only its source id).
     """
-    annotations = Annotation.objects.with_related().defer("article__body")
+    annotations = Annotation.objects.prefetch_related(
+        "tag", "author", Prefetch("article", queryset=Article.objects.defer("body"))
+    )
     if article is not None:
         annotations = annotations.for_article(article)
-    return annotations.export_order().iterator(chunk_size=1000)
+    return annotations.export_order().iterator(chunk_size=EXPORT_CHUNK)
 
 
 def collection_chunks(

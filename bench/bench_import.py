@@ -1,17 +1,21 @@
-"""Benchmark `import_articles`: a first import, a re-import of the same files, the seeds.
+"""Benchmark `import_articles`: a first import, a re-import of the same files, the seeds;
+each beside the yardstick, a bare read + parse + `sqlite3` insert of the same rows.
 
-    .venv/bin/python bench/bench_import.py [--files 500] [--paragraphs 12]
+    .venv/bin/python bench/bench_import.py [--files 10000] [--paragraphs 12]
 
 Runs against a throw-away SQLite file in a temporary folder (DATABASE_URL is set before
 Django starts), so it never touches the project's database. Generates realistic articles
 (headings, a photo credit, curly quotes, dashes, an emoji, CRLF on every third file) and
-times the real command end to end, through `call_command`.
+times the real command end to end, through `call_command`. The yardstick reads each file,
+splits its header and blank-line blocks, and inserts the article and block rows with the
+standard library's `sqlite3` in one transaction, into a table of the same columns.
 """
 
 import argparse
 import io
 import os
 import random
+import sqlite3
 import sys
 import tempfile
 import time
@@ -57,7 +61,7 @@ def article_file(rng: random.Random, number: int, paragraphs: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--paragraphs", type=int, default=12)
     args = parser.parse_args()
 
@@ -79,6 +83,40 @@ def timed_import(*paths: Path) -> tuple[float, str]:
     return time.perf_counter() - started, out.getvalue().strip()
 
 
+def bare_import(seeds: Path, database: Path) -> float:
+    """Read, parse and insert the same rows with nothing but the standard library."""
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(
+        "CREATE TABLE article (id INTEGER PRIMARY KEY, source_id TEXT UNIQUE, date TEXT, "
+        "title TEXT, body TEXT, content_hash TEXT, created TEXT, modified TEXT)"
+    )
+    connection.execute(
+        "CREATE TABLE block (id INTEGER PRIMARY KEY, article_id INTEGER, position INTEGER, "
+        "kind TEXT, text TEXT)"
+    )
+    now = time.strftime("%Y-%m-%d %H:%M:%S")
+    with connection:
+        for path in sorted(seeds.iterdir()):
+            text = path.read_bytes().decode("utf-8").replace("\r\n", "\n")
+            header, _, rest = text.partition("\n\n")
+            _, date, title = header.split(None, 2)
+            blocks = [" ".join(b.split()) for b in rest.split("\n\n") if b.strip()]
+            cursor = connection.execute(
+                "INSERT INTO article (source_id, date, title, body, content_hash, created, "
+                "modified) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (path.stem, date, title, "\n\n".join(blocks), "", now, now),
+            )
+            connection.executemany(
+                "INSERT INTO block (article_id, position, kind, text) VALUES (?, ?, ?, ?)",
+                [(cursor.lastrowid, i, "paragraph", b) for i, b in enumerate(blocks)],
+            )
+    connection.close()
+    return time.perf_counter() - started
+
+
 def run(folder: Path, files: int, paragraphs: int) -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -98,14 +136,19 @@ def run(folder: Path, files: int, paragraphs: int) -> None:
     size = sum(path.stat().st_size for path in seeds.iterdir())
     print(f"generated {files} files, {size / files / 1024:.1f} KiB each on average")
 
+    bare = bare_import(seeds, folder / "bare.sqlite3")
+    print(f"yardstick:      {bare:6.2f} s  {files / bare:7.0f} files/s  (read + parse + sqlite3)")
     elapsed, summary = timed_import(seeds)
     blocks = Block.objects.count()
     print(
         f"first import:   {elapsed:6.2f} s  {files / elapsed:7.0f} files/s  "
-        f"({blocks:,} blocks; {summary})"
+        f"{bare / elapsed:.2f}x the yardstick  ({blocks:,} blocks; {summary})"
     )
     elapsed, summary = timed_import(seeds)
-    print(f"re-import:      {elapsed:6.2f} s  {files / elapsed:7.0f} files/s  ({summary})")
+    print(
+        f"re-import:      {elapsed:6.2f} s  {files / elapsed:7.0f} files/s  "
+        f"{bare / elapsed:.2f}x the yardstick  ({summary})"
+    )
 
     # A tenth of the files gain a paragraph at the top: updates, with revisions.
     for path in sorted(seeds.iterdir())[: files // 10]:

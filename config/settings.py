@@ -36,8 +36,10 @@ def database_from_url(url: str) -> dict:
     `make run` and a test run started elsewhere find the same file. SQLite is set up to hold a
     desk of editors at once: WAL (readers never wait for the writer), a busy timeout (a writer
     waits its turn instead of failing), and transactions that take the write lock when they
-    begin, so two writers never both read and then deadlock on the upgrade. PostgreSQL keeps
-    connections for a minute and checks them before reuse.
+    begin, so two writers never both read and then deadlock on the upgrade. Connections are
+    kept for a minute (`DJANGO_CONN_MAX_AGE`): opening one costs little, but closing the
+    last one to a SQLite file checkpoints its WAL, which would cost every request about a
+    millisecond; PostgreSQL's are checked before reuse.
     """
     try:
         config = dj_database_url.parse(url, conn_max_age=envint("DJANGO_CONN_MAX_AGE", 60))
@@ -47,7 +49,6 @@ def database_from_url(url: str) -> dict:
         name = config["NAME"]
         if name != ":memory:" and not os.path.isabs(name):
             config["NAME"] = str(BASE_DIR / name)
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": envint("DJANGO_SQLITE_TIMEOUT", 20),
@@ -92,13 +93,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything could read the body: refuses file uploads and oversized bodies from
+    # the headers alone (config/middleware.py).
+    "config.middleware.refuse_unwanted_bodies",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.middleware.refuse_nul_characters",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.LoginRequiredMiddleware",
+    # After CSRF and login: it reads form fields only once both have let the request in.
+    "config.middleware.RefuseNulCharacters",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -134,7 +139,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with the permissions read along with the user (config/auth.py).
+    "config.auth.ModelBackendOneQuery",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,14 +19,19 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
+from annotations.admin import HistoryAdmin
 from annotations.anchoring import AnchoringReport, Outcome
-from annotations.models import Annotation
+from annotations.models import Annotation, deleted_annotation_records
 from annotations.services import replace_article_text, save_new_article
 
-from .importer import ImportRejected, check_no_control_characters, classify_block, split_blocks
 from .models import Article, ArticleRevision, BlockText, RevisionOrigin, body_diff
+from .seedformat import (
+    ImportRejected,
+    check_no_control_characters,
+    classify_block,
+    split_blocks,
+)
 
 
 def blocks_from_text(text: str) -> list[BlockText]:
@@ -62,7 +67,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["source_id", "date", "title"]
+        fields = ["source_id", "date", "title", "archived"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,23 +121,24 @@ class EditedFilter(ExistsFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(HistoryAdmin):
     form = ArticleAdminForm
     list_display = ["title", "source_id", "date", "annotation_count", "needs_review", "modified"]
     list_display_links = ["title"]
     # Also what the annotation form's article autocomplete searches.
     search_fields = ["title", "source_id"]
     date_hierarchy = "date"
-    list_filter = [NeedsReviewFilter, EditedFilter, "date"]
+    list_filter = [NeedsReviewFilter, EditedFilter, "archived", "date"]
     ordering = ["-date", "title"]
     readonly_fields = ["content_hash", "created", "modified", "block_list", "revision_list"]
     fieldsets = [
-        (None, {"fields": ["source_id", "date", "title"]}),
+        (None, {"fields": ["source_id", "date", "title", "archived"]}),
         ("Text", {"fields": ["text", "block_list"]}),
         ("Revisions", {"fields": ["revision_list"]}),
         ("Import", {"fields": ["content_hash", "created", "modified"], "classes": ["collapse"]}),
     ]
-    history_list_display = ["title", "date"]
+    history_list_display = ["title", "date", "archived"]
+    actions = ["archive", "unarchive"]
 
     class Media:
         css = {"all": ["newsroom/admin-diff.css"]}
@@ -146,6 +152,38 @@ class ArticleAdmin(SimpleHistoryAdmin):
             .defer("body")
             .annotate(**Annotation.objects.counts_per_article())
         )
+
+    def get_deleted_objects(self, objs, request):
+        """Refuse to delete an article with annotations, live or deleted-but-restorable:
+        they would be lost for good (a restore needs its article, and a re-import makes a
+        new one). Archiving takes it out of the lists and keeps them."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for article in objs:
+            live = Annotation.objects.filter(article_id=article.pk).count()
+            gone = deleted_annotation_records().filter(article_id=article.pk).count()
+            if live or gone:
+                what = [
+                    f"{n} {label}{'' if n == 1 else 's'}"
+                    for n, label in ((live, "annotation"), (gone, "deleted annotation"))
+                    if n
+                ]
+                protected.append(
+                    f"“{article.title}” has {' and '.join(what)} (restorable from the "
+                    "admin) that deleting it would lose for good. Archive it instead (the "
+                    "“Archive selected articles” action, or the Archived box on its page): it "
+                    "leaves the lists and keeps its annotations."
+                )
+        return deleted, counts, perms_needed, protected
+
+    @admin.action(description="Archive selected articles (hide them from the lists)")
+    def archive(self, request: HttpRequest, queryset) -> None:
+        count = queryset.filter(archived=False).update(archived=True)
+        self.message_user(request, f"Archived {count} article{'' if count == 1 else 's'}.")
+
+    @admin.action(description="Unarchive selected articles (list them again)")
+    def unarchive(self, request: HttpRequest, queryset) -> None:
+        count = queryset.filter(archived=True).update(archived=False)
+        self.message_user(request, f"Unarchived {count} article{'' if count == 1 else 's'}.")
 
     @admin.display(description="Annotations", ordering="annotation_count")
     def annotation_count(self, article: Article) -> int:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
+
+from .history import HistoricalRecords
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -48,6 +49,10 @@ class ArticleQuerySet(models.QuerySet):
     def with_annotation_count(self) -> "ArticleQuerySet":
         return self.annotate(annotation_count=models.Count("annotations"))
 
+    def listed(self) -> "ArticleQuerySet":
+        """The articles the lists show: all but the archived ones."""
+        return self.filter(archived=False)
+
 
 class Article(models.Model):
     source_id = models.CharField(
@@ -61,6 +66,21 @@ class Article(models.Model):
     content_hash = models.CharField(
         max_length=64, blank=True, editable=False, help_text="SHA-256 of the imported content."
     )
+    # Taking down an article that has annotations archives it rather than deleting it, which
+    # would lose its annotations for good (newsroom/admin.py): it leaves the lists, and its
+    # page, annotations and exports stay.
+    archived = models.BooleanField(
+        default=False,
+        help_text="Archived articles are left out of the article lists; their page, "
+        "annotations and exports stay.",
+    )
+    file_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the seed file's bytes as last imported: an unchanged file is "
+        "recognised by it before it is parsed.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     modified = models.DateTimeField(auto_now=True)
     annotations_version = models.PositiveIntegerField(
@@ -70,7 +90,7 @@ class Article(models.Model):
         "ask for what changed since the version they show.",
     )
 
-    history = HistoricalRecords(excluded_fields=["body", "annotations_version"])
+    history = HistoricalRecords(excluded_fields=["body", "file_hash", "annotations_version"])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:

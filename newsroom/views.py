@@ -42,7 +42,11 @@ class ArticleFinder(forms.Form):
         """The articles that pass, with their counts, in the chosen order (the best match
         first when searching words and no order is chosen)."""
         data = self.cleaned_data
-        articles = Article.objects.defer("body").annotate(**Annotation.objects.counts_per_article())
+        articles = (
+            Article.objects.listed()
+            .defer("body")
+            .annotate(**Annotation.objects.counts_per_article())
+        )
         if data["start"]:
             articles = articles.filter(date__gte=data["start"])
         if data["end"]:

@@ -1,6 +1,6 @@
 """Seed-file text for the importer's tests, and parsing it without a file."""
 
-from newsroom.importer import parse_article
+from newsroom.seedformat import parse_article
 
 PLAIN = (
     " date 2025-08-08 Council Budget Row\n"

@@ -10,14 +10,8 @@ import pytest
 from django.conf import settings
 
 from annotations import anchoring
-from annotations.anchoring import (
-    Anchor,
-    BodyDiff,
-    approximate_matches,
-    find_candidates,
-    locate,
-    reanchor,
-)
+from annotations.anchoring import Anchor, BodyDiff, reanchor
+from annotations.matching import approximate_matches, find_candidates, locate
 from annotations.models import AnchorStatus
 
 # --- The pure functions ----------------------------------------------------------------------

@@ -13,15 +13,8 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import Levenshtein
 
-from annotations.anchoring import (
-    Anchor,
-    BodyDiff,
-    _edit_scores,
-    context_around,
-    locate,
-    max_errors,
-    reanchor,
-)
+from annotations.anchoring import Anchor, BodyDiff, context_around, reanchor
+from annotations.matching import _edit_scores, locate, max_errors
 from annotations.models import AnchorStatus, Annotation
 from annotations.services import create_article, replace_article_text
 from newsroom.models import BLOCK_SEPARATOR, BlockKind, BlockText, body_from_blocks

@@ -223,6 +223,31 @@ def test_it_accepts_its_own_representation_sent_back_for_a_fuzzy_annotation(
     )
 
 
+def test_it_accepts_its_own_representation_sent_back_for_an_orphaned_annotation(
+    client, editor, article
+):
+    # An orphaned annotation comes without a position (its old offsets hold other words);
+    # sent back as it came, with a new note, it stays where and what it was.
+    annotation = AnnotationFactory(article=article, quote="roads", author=editor)
+    Annotation.objects.filter(pk=annotation.pk).update(
+        status=AnchorStatus.ORPHANED, quote="the old bridges"
+    )
+    headers = bearer(editor)
+    data = client.get(annotation_url(annotation), headers=headers).json()
+    assert [s["type"] for s in data["target"]["selector"]] == ["TextQuoteSelector"]
+    data["body"].append({"type": "TextualBody", "purpose": "commenting", "value": "Lost"})
+
+    response = send(client, "PATCH", annotation_url(annotation), data, headers)
+
+    assert response.status_code == 200, response.content
+    annotation.refresh_from_db()
+    assert (annotation.note, annotation.status, annotation.quote) == (
+        "Lost",
+        "orphaned",
+        "the old bridges",
+    )
+
+
 def test_it_moves_an_annotation_to_a_new_passage(client, editor, article):
     annotation = AnnotationFactory(article=article, quote="roads", author=editor)
     Annotation.objects.filter(pk=annotation.pk).update(status=AnchorStatus.ORPHANED)

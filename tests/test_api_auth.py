@@ -198,7 +198,7 @@ def test_the_docs_page_runs_in_a_browser_without_csp_violations(live_server, pag
 
     store = import_module(django_settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(viewer.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     store.save()
     page.context.add_cookies(

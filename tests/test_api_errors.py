@@ -4,17 +4,20 @@ requests, oversized bodies, bad paging, unknown URLs and wrong methods; never a 
 import json
 
 import pytest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from annotations.models import Annotation
 
 from .api_helpers import (
     ARTICLES,
+    annotation_url,
     annotations_url,
     assert_error,
     bearer,
     new_annotation,
     send,
 )
+from .factories import AnnotationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +174,68 @@ def test_it_answers_405_json_for_a_wrong_method(client, viewer, article):
     )
     assert_error(response, 405, "PUT is not allowed", "GET")
     assert response["Allow"] == "GET"
+
+
+# Bodies that are not JSON -----------------------------------------------------------------
+
+
+def form_body(fields: int, size: int = 1) -> str:
+    return "&".join(f"f{i}={'x' * size}" for i in range(fields))
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_it_refuses_a_multipart_body_with_415_json(client, editor, article, method):
+    annotation = AnnotationFactory(article=article, quote="roads", author=editor)
+    url = annotations_url(article) if method == "POST" else annotation_url(annotation)
+    response = client.generic(
+        method,
+        url,
+        data=encode_multipart(BOUNDARY, {"body": "claim"}),
+        content_type=MULTIPART_CONTENT,
+        headers=bearer(editor),
+    )
+    assert_error(response, 415, "no file uploads")
+
+
+@pytest.mark.parametrize("signed_in", ["token", "session"])
+def test_it_refuses_a_form_body_over_the_limit_with_413_json(
+    client, editor, article, settings, signed_in
+):
+    headers = bearer(editor) if signed_in == "token" else {}
+    client.force_login(editor)
+    raw = form_body(1, settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.post(
+        annotations_url(article), raw, "application/x-www-form-urlencoded", headers=headers
+    )
+    assert_error(response, 413, "larger than the limit")
+
+
+@pytest.mark.parametrize("signed_in", ["token", "session"])
+def test_it_refuses_a_form_body_with_too_many_fields_with_400_json(
+    client, editor, article, settings, signed_in
+):
+    headers = bearer(editor) if signed_in == "token" else {}
+    client.force_login(editor)
+    raw = form_body(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)
+    response = client.post(
+        annotations_url(article), raw, "application/x-www-form-urlencoded", headers=headers
+    )
+    assert response.status_code == 400
+    assert_error(response, 400)
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize("source", ["http://[::1", "http://[nope]/articles/x/"])
+def test_it_refuses_a_target_source_that_is_not_a_url_with_400(
+    client, editor, article, claim, source
+):
+    data = new_annotation(article, "roads")
+    data["target"]["source"] = source
+    response = send(client, "POST", annotations_url(article), data, bearer(editor))
+    assert_error(response, 400, "not a valid URL")
+    assert not Annotation.objects.exists()
+
+    annotation = AnnotationFactory(article=article, quote="roads", author=editor)
+    patch = {"target": data["target"]}
+    response = send(client, "PATCH", annotation_url(annotation), patch, bearer(editor))
+    assert_error(response, 400, "not a valid URL")

@@ -2,14 +2,17 @@
 
 schemathesis reads /api/openapi.json from the live test server and sends generated requests,
 valid and invalid, with a bearer token: no answer may be a 500, and every answer must match
-the document (status codes, content types, response schemas; invalid input refused).
+the document (status codes, content types, response schemas; invalid input refused). The
+same generated bodies sent as a form or as multipart must be refused in JSON too.
 A bounded number of examples per operation keeps it to a few seconds; run it alone with
 `pytest tests/test_api_schemathesis.py` or leave it out with `-m "not schemathesis"`.
 """
 
+import json
 import os
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -105,3 +108,55 @@ def test_it_answers_generated_requests_as_its_openapi_document_says(
 
     check()
     assert calls, "no request was sent"
+
+
+def as_form_fields(body) -> dict:
+    """A generated JSON body as the fields of a form, the way a confused client would."""
+    if isinstance(body, dict):
+        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+    return {"body": json.dumps(body)}
+
+
+WRITES = [(m, p) for m, p in OPERATIONS if m in {"POST", "PATCH"}]
+
+
+@pytest.mark.parametrize("encoding", ["form", "multipart"])
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[f"{m} {p}" for m, p in WRITES])
+def test_it_refuses_generated_form_and_multipart_bodies_in_json(
+    api_schema, api_world, live_server, method, path, encoding
+):
+    """The document promises JSON bodies; the same generated bodies sent as a form or as
+    multipart (with a file part) must be refused in JSON, never a 500."""
+    operation = api_schema[path][method]
+    statuses = []
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def check(case):
+        if "{source_id}" in path:
+            case.path_parameters["source_id"] = ARTICLE
+        if "{annotation_id}" in path:
+            fresh = AnnotationFactory(
+                article=api_world["article"], quote="roads", author=api_world["editor"]
+            )
+            case.path_parameters["annotation_id"] = fresh.pk
+        url = live_server.url + case.formatted_path
+        fields = as_form_fields(case.body)
+        files = (
+            {"file": ("notes.txt", b"x" * 1024, "text/plain")} if encoding == "multipart" else None
+        )
+        response = requests.request(
+            method, url, data=fields, files=files, headers=api_world["headers"], timeout=30
+        )
+        assert response.status_code in {400, 413, 415}, (response.status_code, response.text)
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["detail"]
+        statuses.append(response.status_code)
+
+    check()
+    assert statuses, "no request was sent"

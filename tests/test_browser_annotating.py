@@ -123,7 +123,8 @@ def test_it_keeps_overlapping_claim_and_figure_visible_and_reachable(
     expect(page.locator('mark[data-tag="figure"]')).to_have_count(2)
     claim, figure = Annotation.objects.order_by("id")
     assert figure.quote == "the budget went to roads" == story.body[figure.start : figure.end]
-    expect(page.locator(f'mark[data-annotation="{claim.pk}"]')).to_have_count(2)
+    # Only the figure, which crosses the claim's end, is cut; the claim stays one mark.
+    expect(page.locator(f'mark[data-annotation="{claim.pk}"]')).to_have_count(1)
     # Each is drawn: the figure inside the claim's mark has its own underline colour.
     nested = page.locator(
         f'mark[data-annotation="{claim.pk}"] > mark[data-annotation="{figure.pk}"]'
@@ -146,7 +147,18 @@ def test_it_keeps_overlapping_claim_and_figure_visible_and_reachable(
     )
     expect(page.locator(".annotation.is-selected")).to_have_count(1)
     assert_not_reloaded(page)
+    # The marks the page laid over its text are the ones the server draws on a fresh load.
+    laid = page.evaluate(MARKS_SCRIPT)
+    page.reload()
+    assert page.evaluate(MARKS_SCRIPT) == laid
     assert not problems, problems
+
+
+# Each mark of the text in document order: its annotation, tag, text and nesting depth.
+MARKS_SCRIPT = """() => [...document.querySelectorAll('#article-body mark')].map((m) => [
+  m.dataset.annotation, m.dataset.tag, m.textContent,
+  [...document.querySelectorAll('#article-body mark')].filter((o) => o.contains(m)).length,
+])"""
 
 
 def test_it_counts_code_points_after_and_on_an_emoji(live_server, page, author, tags, problems):

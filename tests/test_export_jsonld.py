@@ -64,7 +64,8 @@ def test_it_downloads_in_constant_queries(
         AnnotationFactory(article=article, quote="roads")
     client.force_login(viewer)
 
-    with django_assert_max_num_queries(3):  # session, user, annotations
+    # session, user, annotations, and for each chunk of them its articles, tags and authors
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("export_jsonld_all"))
         text = b"".join(response.streaming_content)
     assert json.loads(text)["total"] == count

@@ -4,8 +4,8 @@ nothing or re-anchors what it must (the seed format is in docs/seed-format.md)."
 import pytest
 
 from annotations.models import AnchorStatus
-from newsroom.importer import parse_article
 from newsroom.models import Article, ArticleRevision, Block, BlockKind
+from newsroom.seedformat import parse_article
 
 from .factories import AnnotationFactory
 from .import_runs import article_text, run, write

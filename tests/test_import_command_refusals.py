@@ -12,8 +12,9 @@ import pytest
 from django.conf import settings
 
 from annotations.models import AnchorStatus
-from newsroom.importer import import_article, parse_article
+from newsroom.importer import import_article
 from newsroom.models import Article, ArticleRevision, Block
+from newsroom.seedformat import parse_article
 
 from .factories import AnnotationFactory
 from .import_runs import article_text, run, write
@@ -165,6 +166,23 @@ def test_it_refuses_a_symbolic_link_named_on_the_command_line(tmp_path):
 
     assert result.summary == "imported 0, updated 0, unchanged 0, rejected 2"
     assert result.stderr.count("this is a symbolic link; links are never followed") == 2
+    assert not Article.objects.exists()
+
+
+def test_it_refuses_a_named_file_whose_folder_part_is_a_symbolic_link(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    write(private, "secret.txt", article_text("Not for the newsroom"))
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "link").symlink_to(private)
+
+    result = run(tmp_path / "seeds" / "link" / "secret.txt")
+
+    assert result.stderr == (
+        f"{tmp_path}/seeds/link/secret.txt: the folder {tmp_path}/seeds/link on its path is a "
+        "symbolic link; links are never followed: name the real path\n"
+    )
+    assert result.summary == "imported 0, updated 0, unchanged 0, rejected 1"
     assert not Article.objects.exists()
 
 

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsroom.importer import (
-    ImportRejected,
-    check_encoding,
-    decode,
-    read_article,
-)
+from newsroom.importer import read_article
+from newsroom.seedformat import ImportRejected, check_encoding, decode
 
 from .seed_texts import PLAIN, parse
 

@@ -49,13 +49,32 @@ def test_it_sends_a_colleagues_new_annotation_as_a_delta(client, editor, article
     html = response.content.decode()
     assert response.status_code == 200
     assert html.startswith(f'<div id="live" data-version="{version_of(article)}"')
-    assert '<p id="block-0" class="block" data-start="0" hx-swap-oob="true">' in html
-    assert f'data-annotation="{theirs.pk}"' in html
-    assert 'id="block-3"' not in html  # untouched blocks stay as they are
+    # Only the new highlight, for the page to lay over the text it shows; no paragraph.
+    assert f'data-clear="{theirs.pk}"' in html
+    assert (
+        f'<mark data-tag="claim" data-annotation="{theirs.pk}" '
+        f'data-start="{theirs.start}" data-end="{theirs.end}"></mark>'
+    ) in html
+    assert html.count("<mark") == 1
+    assert 'id="block-' not in html  # the blocks stay as they are
     assert '<div hx-swap-oob="beforeend:#annotation-items">' in html
     assert '<span id="count-total" class="count" hx-swap-oob="true">1</span>' in html
     assert "1 new annotation by other_editor." in html
     assert 'hx-swap-oob="delete"' not in html  # it was never on the page
+
+
+def test_it_sends_only_the_changed_highlight_however_crowded_its_paragraph(
+    client, editor, article, figure, other_editor, claim
+):
+    crowd = [
+        AnnotationFactory(article=article, tag=figure, start=i, end=i + 9) for i in range(0, 40, 2)
+    ]
+    client.force_login(editor)
+    since = version_of(article)
+    new = AnnotationFactory(article=article, tag=claim, start=5, end=30, author=other_editor)
+    html = changes(client, article, since).content.decode()
+    assert html.count("<mark") == 1 and f'data-annotation="{new.pk}"' in html
+    assert not any(f'data-annotation="{a.pk}"' in html for a in crowd)
 
 
 def test_it_sends_a_change_as_out_and_back_in_with_the_new_tag(
@@ -81,7 +100,7 @@ def test_it_sends_a_delete_as_a_removed_entry_and_a_redrawn_block(
     client.force_login(editor)
     html = changes(client, article, since).content.decode()
     assert f'<li id="annotation-{pk}" hx-swap-oob="delete"></li>' in html
-    assert 'id="block-0"' in html and "<mark" not in html
+    assert f'data-clear="{pk}"' in html and "<mark" not in html  # out of the text, not back
     assert "1 annotation removed by other_editor." in html
 
 

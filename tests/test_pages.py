@@ -208,14 +208,14 @@ def test_it_draws_overlapping_and_nested_annotations_as_separate_marks(
     html = page(client, article).content.decode()
     first = re.search(r'<p id="block-0" class="block" data-start="0">(.*?)</p>', html).group(1)
     assert first == (
+        # The rebuttal nests in the claim's one mark; the figure crosses the claim's end, so
+        # it alone is cut there, into a piece inside the claim and one after it.
         "The council said "
-        f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0">'
-        f'<mark data-tag="rebuttal" data-annotation="{inner.pk}" class="d1">30%</mark></mark>'
-        f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0"> of </mark>'
-        f'<mark data-tag="claim" data-annotation="{outer.pk}" class="d0">'
-        f'<mark data-tag="figure" data-annotation="{overlap.pk}" class="d1">the budget</mark>'
+        f'<mark data-tag="claim" data-annotation="{outer.pk}">'
+        f'<mark data-tag="rebuttal" data-annotation="{inner.pk}">30%</mark> of '
+        f'<mark data-tag="figure" data-annotation="{overlap.pk}">the budget</mark>'
         "</mark>"
-        f'<mark data-tag="figure" data-annotation="{overlap.pk}" class="d0"> went to roads</mark>.'
+        f'<mark data-tag="figure" data-annotation="{overlap.pk}"> went to roads</mark>.'
     )
     parsed = parse(html)
     assert {m["data-annotation"] for m in parsed.marks} == {
@@ -238,7 +238,7 @@ def test_it_splits_a_highlight_that_crosses_blocks_and_the_licence_link(
     html = page(client, article).content.decode()
     assert (
         f'<a href="https://creativecommons.org/licenses/by/2.0/" rel="license noopener">'
-        f'<mark data-tag="claim" data-annotation="{cross.pk}" class="d0">https://creativecommons.org/'
+        f'<mark data-tag="claim" data-annotation="{cross.pk}">https://creativecommons.org/'
         f"</mark>licenses/by/2.0/</a>"
     ) in html
 

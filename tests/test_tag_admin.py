@@ -99,7 +99,7 @@ def sign_in_browser(page, live_server, user) -> None:
 
     store = import_module(django_settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[-1]
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     page.context.add_cookies(
@@ -159,3 +159,70 @@ def test_the_tag_and_annotation_admin_work_in_a_browser_under_our_csp(live_serve
     assert page.get_by_text(XSS).first.is_visible()  # shown as text, never run
 
     assert not problems, problems
+
+
+class TestDeletingTags:
+    def test_it_refuses_to_delete_a_tag_that_an_annotations_history_names(
+        self, admin_client, claim, figure
+    ):
+        annotation = AnnotationFactory(tag=claim)
+        annotation.tag = figure
+        annotation.save()  # no annotation carries "claim" now, but its history does
+        url = f"{TAGS_URL}{claim.pk}/delete/"
+
+        page = admin_client.get(url).content.decode()
+        response = admin_client.post(url, {"post": "yes"})
+
+        assert "The history of 1 annotation names the tag “Claim”" in page
+        assert response.status_code == 200
+        assert Tag.objects.filter(pk=claim.pk).exists()
+
+    def test_it_refuses_the_bulk_delete_of_such_a_tag_too(self, admin_client, claim, figure):
+        annotation = AnnotationFactory(tag=claim)
+        annotation.tag = figure
+        annotation.save()
+        data = {"action": "delete_selected", "_selected_action": [claim.pk], "post": "yes"}
+
+        admin_client.post(TAGS_URL, data)
+
+        assert Tag.objects.filter(pk=claim.pk).exists()
+
+    def test_it_deletes_a_tag_nothing_ever_named(self, admin_client, claim):
+        unused = TagFactory(slug="unused", label="Unused", shortcut="")
+        admin_client.post(f"{TAGS_URL}{unused.pk}/delete/", {"post": "yes"})
+        assert not Tag.objects.filter(pk=unused.pk).exists()
+
+    def test_it_still_shows_the_history_of_an_annotation_whose_tag_is_gone(
+        self, admin_client, claim, figure
+    ):
+        # Data from before the refusal: a tag deleted behind the history's back.
+        annotation = AnnotationFactory(tag=claim)
+        annotation.tag = figure
+        annotation.save()
+        Tag.objects.filter(pk=claim.pk).delete()
+
+        response = admin_client.get(f"{ANNOTATIONS_URL}{annotation.pk}/history/")
+
+        assert response.status_code == 200
+        assert "(deleted tag)" in response.content.decode()
+
+
+@pytest.mark.browser
+def test_the_history_pages_raise_no_csp_error_in_a_browser(live_server, page, staff, claim):
+    annotation = AnnotationFactory(tag=claim, note="first")
+    annotation.note = "second"
+    annotation.save()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    sign_in_browser(page, live_server, staff)
+
+    for url in (
+        f"{ANNOTATIONS_URL}{annotation.pk}/history/",
+        f"/admin/newsroom/article/{annotation.article_id}/history/",
+    ):
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("load")
+        assert page.locator("p.paginator").count() == 1  # the part that had the inline style
+
+    assert not [p for p in problems if "Content Security Policy" in p], problems

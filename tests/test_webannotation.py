@@ -121,6 +121,31 @@ def test_it_keeps_the_original_words_of_a_fuzzy_annotation_and_says_so(article):
     assert data["target"]["selector"][0]["exact"] == "the roads"
 
 
+def test_it_gives_an_orphaned_annotation_no_position_that_now_holds_other_words(article):
+    annotation = AnnotationFactory(article=article, quote="roads")
+    Annotation.objects.filter(pk=annotation.pk).update(
+        status=AnchorStatus.ORPHANED, quote="the old bridges"
+    )
+    annotation.refresh_from_db()
+
+    data = wa.annotation_to_jsonld(annotation, LINKS)
+
+    assert data["status"] == "orphaned"
+    assert [s["type"] for s in data["target"]["selector"]] == ["TextQuoteSelector"]
+    assert data["target"]["selector"][0]["exact"] == "the old bridges"
+
+
+def test_it_gives_a_fuzzy_annotation_the_position_of_the_words_it_now_sits_on(article):
+    annotation = AnnotationFactory(article=article, quote="roads")
+    Annotation.objects.filter(pk=annotation.pk).update(status=AnchorStatus.FUZZY, quote="the roads")
+    annotation.refresh_from_db()
+
+    position = wa.annotation_to_jsonld(annotation, LINKS)["target"]["selector"][1]
+
+    assert position["type"] == "TextPositionSelector"
+    assert article.body[position["start"] : position["end"]] == "roads"
+
+
 def test_it_builds_the_same_urls_as_reverse_without_reversing_each_time():
     links = wa.Links("https://news.example.org/")
     for pk in (1, 42, 9_876_543_210, 10**15):
@@ -236,12 +261,19 @@ def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monk
     assert closed == [True]
 
 
-def test_it_streams_with_one_query_however_many_annotations(article, django_assert_num_queries):
-    for _ in range(30):
-        AnnotationFactory(article=article, quote="roads")
-    with django_assert_num_queries(1):
+@pytest.mark.parametrize(("count", "chunks"), [(5, 1), (30, 3)])
+def test_it_streams_in_three_queries_per_chunk_however_many_authors(
+    article, count, chunks, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(wa, "EXPORT_CHUNK", 10)
+    for _ in range(count):
+        AnnotationFactory(article=article, quote="roads", author=EditorFactory())
+
+    # the annotations; for each chunk of them, its articles, tags and authors
+    with django_assert_num_queries(1 + 3 * chunks):
         text = export_text()
-    assert json.loads(text)["total"] == 30
+
+    assert json.loads(text)["total"] == count
 
 
 def test_it_escapes_nothing_it_should_not_and_keeps_unicode(article):

@@ -27,6 +27,9 @@ class ErrorOut(Schema):
     detail: str = Field(description="What is wrong, in plain words.")
     field: str | None = Field(None, description="The part of the request at fault, when one is.")
     errors: list[str] | None = Field(None, description="Each problem found in an invalid request.")
+    version: int | None = Field(
+        None, description="The annotation's current version, when If-Match named an older one."
+    )
 
 
 def error_responses(*codes: int) -> dict:

@@ -9,6 +9,7 @@ must not change when the code moves.
 """
 
 import math
+import re
 from urllib.parse import urlencode
 
 from django.db import transaction
@@ -36,7 +37,7 @@ from ..services import (
     reselect_annotation,
     update_annotation,
 )
-from .errors import error_responses
+from .errors import RENDERER, error, error_responses
 from .schemas import (
     AnnotationIn,
     AnnotationOut,
@@ -49,11 +50,15 @@ from .schemas import (
     check_target_source,
     read_bodies,
     read_selection,
+    repeats_the_quote_alone,
 )
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
+# An article's annotations come in one page for nearly every article: a client asking for
+# them wants them all, and each further page would cost it a round trip.
+ANNOTATIONS_PER_PAGE = 1000
 
 router = Router()
 
@@ -61,9 +66,25 @@ router = Router()
 # Helpers ------------------------------------------------------------------------------------
 
 
-def page_url(request: HttpRequest, page: int, per_page: int) -> str:
-    query = {"page": page} | ({"per_page": per_page} if per_page != DEFAULT_PER_PAGE else {})
+def page_url(
+    request: HttpRequest, page: int, per_page: int, default: int = DEFAULT_PER_PAGE
+) -> str:
+    query = {"page": page} | ({"per_page": per_page} if per_page != default else {})
     return request.build_absolute_uri(request.path) + "?" + urlencode(query)
+
+
+def answer(data: dict, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """`data` as the JSON answer, as ninja would write it but without checking it against the
+    operation's response schema once more: annotations/webannotation.py builds exactly what
+    the schemas describe (tests/test_api_queries.py holds it to them), and the check cost
+    more than the building (a page of 500 annotations: several milliseconds).
+    """
+    return HttpResponse(
+        RENDERER.render(None, data, response_status=status),
+        status=status,
+        headers=headers,
+        content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}",
+    )
 
 
 def page_bounds(total: int, page: int, per_page: int) -> tuple[int, int]:
@@ -121,7 +142,10 @@ def list_articles(
     # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
     # the id makes pages stable among articles of the same date and title.
     articles = (
-        Article.objects.with_annotation_count().defer("body").order_by("-date", "title", "id")
+        Article.objects.listed()
+        .with_annotation_count()
+        .defer("body")
+        .order_by("-date", "title", "id")
     )
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
@@ -173,29 +197,38 @@ def list_annotations(
     request,
     source_id: str,
     page: int = Query(1, ge=1, le=MAX_PAGE),
-    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
+    per_page: int = Query(ANNOTATIONS_PER_PAGE, ge=1, le=ANNOTATIONS_PER_PAGE),
 ):
     article = get_article_to_read(source_id)
-    annotations = Annotation.objects.for_article(article).select_related("tag", "author")
-    total = annotations.count()
-    pages, offset = page_bounds(total, page, per_page)
+    # The few tags and authors fetched once each, not joined into (and built for) every row.
+    annotations = Annotation.objects.for_article(article).prefetch_related("tag", "author")
+    offset = (page - 1) * per_page
     items = list(annotations.in_reading_order()[offset : offset + per_page])
+    # A page that is not full is the last: its items tell the total, and the count is saved.
+    if items and len(items) < per_page or page == 1 and not items:
+        total = offset + len(items)
+    else:
+        total = annotations.count()
+    pages, offset = page_bounds(total, page, per_page)
     for annotation in items:
         annotation.article = article  # already loaded: no query per item
     links = wa.Links.for_request(request)
-    return wa.annotation_page(
+    page_data = wa.annotation_page(
         items,
         links,
-        page_id=page_url(request, page, per_page),
+        page_id=page_url(request, page, per_page, ANNOTATIONS_PER_PAGE),
         collection_id=links.article_annotations(article.source_id),
         label=f"Annotations of “{article.title}”",
         total=total,
         start_index=offset,
-        first=page_url(request, 1, per_page),
-        last=page_url(request, pages, per_page),
-        next_page=page_url(request, page + 1, per_page) if page < pages else None,
-        prev_page=page_url(request, page - 1, per_page) if page > 1 else None,
+        first=page_url(request, 1, per_page, ANNOTATIONS_PER_PAGE),
+        last=page_url(request, pages, per_page, ANNOTATIONS_PER_PAGE),
+        next_page=(
+            page_url(request, page + 1, per_page, ANNOTATIONS_PER_PAGE) if page < pages else None
+        ),
+        prev_page=page_url(request, page - 1, per_page, ANNOTATIONS_PER_PAGE) if page > 1 else None,
     )
+    return answer(page_data)
 
 
 @router.post(
@@ -207,30 +240,34 @@ def list_annotations(
     exclude_none=True,
     summary="Annotate a passage (editors)",
 )
-def create(request, source_id: str, payload: AnnotationIn, response: HttpResponse):
-    article = get_article_to_annotate(request.auth, source_id)
+def create(request, source_id: str, payload: AnnotationIn):
     links = wa.Links.for_request(request)
     data = payload.model_dump()
-    check_target_source(data["target"]["source"], article, links)
-    tag_slug, note = read_bodies(bodies_of(data["body"]))
-    if tag_slug is None:
-        raise AnnotationError(
-            "The annotation needs a body with purpose 'tagging' whose value is a tag's slug, "
-            "e.g. 'claim'.",
-            field="body",
+    # One transaction from the first read: the article is read once, locked, and the
+    # annotation is checked against the body it holds until the insert commits.
+    with transaction.atomic():
+        article = get_article_to_annotate(request.auth, source_id, lock=True)
+        check_target_source(data["target"]["source"], article, links)
+        tag_slug, note = read_bodies(bodies_of(data["body"]))
+        if tag_slug is None:
+            raise AnnotationError(
+                "The annotation needs a body with purpose 'tagging' whose value is a tag's "
+                "slug, e.g. 'claim'.",
+                field="body",
+            )
+        selection = read_selection(data["target"])
+        annotation = create_annotation(
+            article=article,
+            tag=find_tag(tag_slug, field="body"),
+            start=selection.start,
+            end=selection.end,
+            quote=selection.exact,
+            note=note or "",
+            author=request.auth,
+            article_locked=True,
         )
-    selection = read_selection(data["target"])
-    annotation = create_annotation(
-        article=article,
-        tag=find_tag(tag_slug, field="body"),
-        start=selection.start,
-        end=selection.end,
-        quote=selection.exact,
-        note=note or "",
-        author=request.auth,
-    )
-    response["Location"] = links.annotation(annotation.pk)
-    return Status(201, wa.annotation_to_jsonld(annotation, links))
+    url = links.annotation(annotation.pk)
+    return answer(wa.annotation_to_jsonld(annotation, links), 201, headers={"Location": url})
 
 
 @router.get(
@@ -244,7 +281,8 @@ def create(request, source_id: str, payload: AnnotationIn, response: HttpRespons
 )
 def get_annotation(request, annotation_id: int):
     annotation = get_annotation_to_read(annotation_id)
-    return wa.annotation_to_jsonld(annotation, wa.Links.for_request(request))
+    data = wa.annotation_to_jsonld(annotation, wa.Links.for_request(request))
+    return answer(data, headers={"ETag": etag(annotation.version)})
 
 
 @router.patch(
@@ -256,46 +294,102 @@ def get_annotation(request, annotation_id: int):
     exclude_none=True,
     summary="Change an annotation's tag, note or passage (its author, or staff)",
 )
-def change(request, annotation_id: int, payload: AnnotationPatchIn):
+def change(request, annotation_id: int, payload: AnnotationPatchIn, response: HttpResponse):
     annotation = get_annotation_to_change(request.auth, annotation_id)
+    version = version_matched(request)
     links = wa.Links.for_request(request)
     data = payload.model_dump()
     tag_slug, note = read_bodies(bodies_of(data["body"]))
     selection = None
     if data["target"] is not None:
         check_target_source(data["target"]["source"], annotation.article, links)
-        selection = read_selection(data["target"])
-    with transaction.atomic():  # all of it or none of it
-        tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
-        # The representation sent back unchanged keeps the stored passage, even a fuzzy one
-        # whose quote differs from the text at its offsets; only a different one moves it.
-        if selection is not None and (selection.start, selection.end, selection.exact) != (
-            annotation.start,
-            annotation.end,
-            annotation.quote,
-        ):
-            reselect_annotation(
-                annotation,
-                start=selection.start,
-                end=selection.end,
-                quote=selection.exact,
-                actor=request.auth,
-            )
-        update_annotation(annotation, tag=tag, note=note, actor=request.auth)
+        if not repeats_the_quote_alone(data["target"], annotation.quote):
+            selection = read_selection(data["target"])
+    try:
+        with transaction.atomic():  # all of it or none of it
+            tag = find_tag(tag_slug, field="body") if tag_slug is not None else None
+            # The representation sent back unchanged keeps the stored passage, even a fuzzy
+            # one whose quote differs from the text at its offsets; only a different one
+            # moves it. The version is checked by the first write (a reselect advances it).
+            if selection is not None and (selection.start, selection.end, selection.exact) != (
+                annotation.start,
+                annotation.end,
+                annotation.quote,
+            ):
+                reselect_annotation(
+                    annotation,
+                    start=selection.start,
+                    end=selection.end,
+                    quote=selection.exact,
+                    version=version,
+                    actor=request.auth,
+                )
+                version = None
+            update_annotation(annotation, tag=tag, note=note, version=version, actor=request.auth)
+    except AnnotationError as refused:
+        if refused.field == "version":
+            return stale(request, annotation_id)
+        raise
+    response["ETag"] = etag(annotation.version)
     return wa.annotation_to_jsonld(annotation, links)
 
 
 @router.delete(
     "/annotations/{int:annotation_id}/",
-    response={204: None, **error_responses(401, 403, 404)},
+    response={204: None, **error_responses(400, 401, 403, 404, 409)},
     url_name="annotation",
     operation_id="annotations_api_remove",
     summary="Remove an annotation (its author, or staff)",
 )
 def remove(request, annotation_id: int):
     annotation = get_annotation_to_delete(request.auth, annotation_id)
-    delete_annotation(annotation, actor=request.auth)
+    try:
+        delete_annotation(annotation, version=version_matched(request), actor=request.auth)
+    except AnnotationError as refused:
+        if refused.field == "version":
+            return stale(request, annotation_id)
+        raise
     return Status(204, None)
+
+
+# Optimistic concurrency: GET answers an annotation's version as its ETag; a PATCH or DELETE
+# that sends it back in If-Match is refused (409) if someone changed the annotation since,
+# instead of silently undoing their change. Without If-Match (or with `*`) nothing is checked.
+
+_ENTITY_TAG = re.compile(r'(?:W/)?"(\d{1,12})"')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def version_matched(request: HttpRequest) -> int | None:
+    """The annotation version the request's If-Match names; None when it names none."""
+    value = request.headers.get("If-Match", "").strip()
+    if value in ("", "*"):
+        return None
+    found = _ENTITY_TAG.fullmatch(value)
+    if found is None:
+        raise AnnotationError(
+            'If-Match must be the ETag the annotation\'s GET answered with, such as "3".',
+            field="If-Match",
+        )
+    return int(found.group(1))
+
+
+def stale(request: HttpRequest, annotation_id: int) -> HttpResponse:
+    """409 for a change made on an older version: the current version, to fetch and retry."""
+    current = Annotation.objects.filter(pk=annotation_id).values_list("version", flat=True).first()
+    response = error(
+        request,
+        409,
+        f"The annotation changed since the version you sent in If-Match; its current version "
+        f"is {current}. Fetch it again (GET), then send your change with the new ETag.",
+        field="version",
+        version=current,
+    )
+    response["ETag"] = etag(current)
+    return response
 
 
 # Finding annotations across articles -------------------------------------------------------

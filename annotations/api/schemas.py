@@ -272,6 +272,19 @@ def read_selection(target: dict) -> Selection:
     return Selection(start=position["start"], end=position["end"], exact=quote["exact"])
 
 
+def repeats_the_quote_alone(target: dict, quote: str) -> bool:
+    """Whether `target` is the stored passage sent back as the API gave it for an orphaned
+    annotation: its quote and no position (annotations/webannotation.py leaves the position
+    out there). Such a target moves nothing."""
+    selectors = target["selector"] if isinstance(target["selector"], list) else [target["selector"]]
+    kinds = [s["type"] for s in selectors]
+    return (
+        POSITION_SELECTOR not in kinds
+        and kinds.count(QUOTE_SELECTOR) == 1
+        and next(s for s in selectors if s["type"] == QUOTE_SELECTOR).get("exact") == quote
+    )
+
+
 def check_target_source(source: str | None, article: Article, links: Links) -> None:
     """Refuse a target whose `source` names another article than the URL posted to.
 
@@ -279,7 +292,14 @@ def check_target_source(source: str | None, article: Article, links: Links) -> N
     """
     if not source:
         return
-    path = urlsplit(source).path
+    try:
+        path = urlsplit(source).path
+    except ValueError:  # e.g. an unclosed or invalid IPv6 host: "http://[::1"
+        raise AnnotationError(
+            f"The target's source {source!r} is not a valid URL; send the article's URL, or "
+            "leave `source` out.",
+            field="target",
+        ) from None
     ours = {
         urlsplit(links.article_page(article.source_id)).path,
         urlsplit(links.article_api(article.source_id)).path,

@@ -9,7 +9,8 @@
  * Requests go through htmx (the CSRF token rides in hx-headers on <body>). Every request says
  * which version of the article's annotations the page shows (`since`), how far its list is
  * loaded (`after`) and its filter; the server answers with what changed since, out-of-band:
- * the blocks whose highlights changed, the list entries, the counts and a notice. The page
+ * the highlights that changed (highlights.js lays them over the text), the list entries, the
+ * counts and a notice. The page
  * polls for others' changes the same way (see "Live" below). Errors land in the alert region
  * (role=alert), never silently dropped.
  * No inline scripts or styles: the page's CSP forbids them.

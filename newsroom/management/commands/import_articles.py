@@ -11,10 +11,10 @@ from newsroom.importer import (
     ImportOutcome,
     ImportPathError,
     Tally,
-    check_encoding,
     find_article_files,
     import_entries,
 )
+from newsroom.seedformat import check_encoding
 
 
 class Command(BaseCommand):

@@ -1,7 +1,8 @@
 """The seed format (docs/seed-format.md): parsing, tolerated variants, headings, refusals.
 
-No database here: these are the importer's pure functions. The command and the database side
-are in test_import_command.py; decoding and reading files in test_importer_files.py.
+No database here: these are the pure functions of newsroom/seedformat.py. The command and the
+database side are in test_import_command.py; decoding and reading files in
+test_importer_files.py.
 """
 
 import datetime
@@ -11,13 +12,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from newsroom.importer import (
-    ImportRejected,
-    classify_block,
-    is_heading,
-    read_article,
-)
+from newsroom.importer import read_article
 from newsroom.models import BlockKind, body_from_blocks
+from newsroom.seedformat import ImportRejected, classify_block, is_heading
 
 from .seed_texts import PLAIN, parse
 
