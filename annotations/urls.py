@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import api, export, views
+from . import api, desk_views, export, views
 
 urlpatterns = [
     path("export/annotations.csv", export.export_csv_all, name="export_csv_all"),
@@ -18,6 +18,11 @@ urlpatterns = [
         export.export_jsonld_article,
         name="export_jsonld_article",
     ),
+    # The desk: search across articles, statistics, ClaimReview (desk_views.py).
+    path("desk/", desk_views.desk, name="desk"),
+    path("desk/stats/", desk_views.desk_stats, name="desk_stats"),
+    path("desk/stats/<slug:name>.csv", desk_views.desk_stats_csv, name="desk_stats_csv"),
+    path("desk/claimreview.jsonld", desk_views.claimreview_download, name="claimreview"),
     # The JSON API (the api package).
     path("api/", api.api_urls()),
     # The pages and the annotating endpoints (views.py); every change is a POST.
