@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class AnnotationsConfig(AppConfig):
     name = "annotations"
     verbose_name = "Annotations"
+
+    def ready(self) -> None:
+        # The search tables and their triggers live outside the models (annotations/search.py):
+        # on SQLite the triggers step aside while migrations alter tables; after every
+        # `migrate` they are made again where missing, and the index rebuilt.
+        from .search import install_after_migrate, set_aside_before_migrate
+
+        pre_migrate.connect(set_aside_before_migrate, sender=self)
+        post_migrate.connect(install_after_migrate, sender=self)

@@ -238,6 +238,14 @@ class Annotation(models.Model):
         indexes = [
             models.Index(fields=["article", "start"], name="annotation_article_start"),
             models.Index(fields=["review_state"], name="annotation_review_state"),
+            # The desk: newest first, counts per week and tag, claims per editor and article.
+            models.Index(fields=["created", "tag"], name="annotation_created_tag"),
+            models.Index(
+                fields=["tag", "review_state", "author"], name="annotation_tag_review_author"
+            ),
+            models.Index(
+                fields=["tag", "review_state", "article"], name="annotation_tag_review_article"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -511,12 +511,10 @@ def _ask_before_duplicate(request, article: Article, tag: Tag, values: dict) -> 
     if existing is None:
         return None
     context = {"article": article, "tag": tag, "existing": existing, "values": values}
+    template = "annotations/factcheck.html#duplicate_prompt"
     if not request.htmx:
-        return render(request, "annotations/desk.html#duplicate_prompt", context, status=409)
-    return retarget(
-        reswap(render(request, "annotations/desk.html#duplicate_prompt", context), "innerHTML"),
-        "#desk-prompt",
-    )
+        return render(request, template, context, status=409)
+    return retarget(reswap(render(request, template, context), "innerHTML"), "#desk-prompt")
 
 
 def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError) -> HttpResponse:

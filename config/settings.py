@@ -224,6 +224,8 @@ if envbool("DJANGO_BEHIND_PROXY"):
 # The site's public address, for absolute URLs written where there is no request to ask (the
 # JSON-LD export of `manage.py export_annotations --format jsonld`): annotation and article ids.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who publishes the fact checks: the `author` of the ClaimReview export.
+NEWSROOM_NAME = os.environ.get("DJANGO_NEWSROOM_NAME", "Newsroom")
 
 # Annotation limits: a note's length (refused beyond it with a message), and the context kept
 # on each side of a quote for re-anchoring (docs/anchoring.md).

@@ -58,6 +58,11 @@ POLICIES: dict[str, dict[str, str]] = {
     "mention_open": {"POST": READ},
     "api:annotation_replies": {"GET": READ, "POST": ANNOTATE},
     "api:reply": {"GET": READ, "PATCH": OWN, "DELETE": OWN},
+    "api:annotations": {"GET": READ},
+    "desk": {"GET": READ},
+    "desk_stats": {"GET": READ},
+    "desk_stats_csv": {"GET": READ},
+    "claimreview": {"GET": READ},
 }
 # Routes that are not views of ours to walk: the Django admin (staff-only, tested below and in
 # test_security.py) and the API's catch-all that answers any unknown /api/ path with 404 JSON.
@@ -99,6 +104,8 @@ def url_for(name: str, article, annotation, reply=None, mention=None) -> str:
     kwargs = {}
     if "<str:source_id>" in route or "<source_id>" in route:
         kwargs["source_id"] = article.source_id
+    if "<slug:name>" in route:
+        kwargs["name"] = "claims"  # a statistic of the desk
     # The reply routes take the reply's id, "open a mention" the mention's (without them, the
     # annotation's id stands in: a walk that only wants some URL of each route).
     pk = annotation.pk

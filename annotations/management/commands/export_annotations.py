@@ -1,4 +1,5 @@
-"""`manage.py export_annotations`: the CSV export (or the W3C JSON-LD one) to a file or stdout."""
+"""`manage.py export_annotations`: the CSV export (or the W3C JSON-LD one, or the schema.org
+ClaimReview one) to a file or stdout."""
 
 import os
 import tempfile
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from annotations import claimreview
 from annotations.export import write_csv
 from annotations.models import Annotation
 from annotations.webannotation import stream_collection
@@ -13,7 +15,10 @@ from newsroom.models import Article
 
 
 class Command(BaseCommand):
-    help = "Export annotations as CSV (default) or W3C Web Annotation JSON-LD."
+    help = (
+        "Export annotations as CSV (default), W3C Web Annotation JSON-LD, or schema.org "
+        "ClaimReview JSON-LD of the verified and disputed claims."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -22,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", metavar="FILE", help="Write to FILE (replaced whole) instead of stdout."
         )
-        parser.add_argument("--format", choices=["csv", "jsonld"], default="csv")
+        parser.add_argument("--format", choices=["csv", "jsonld", "claimreview"], default="csv")
         parser.add_argument(
             "--raw",
             action="store_true",
@@ -44,6 +49,11 @@ class Command(BaseCommand):
             queryset = queryset.for_article(article)
         if format == "jsonld":
             writer = jsonld_writer(article)
+        elif format == "claimreview":
+
+            def writer(out):
+                claimreview.write(out, article=article)
+
         else:
 
             def writer(out):

@@ -519,7 +519,7 @@
   function inUse(element) {
     if (!element || element.nodeType !== Node.ELEMENT_NODE) return false;
     if (swapping && element.contains(swapping)) return false;
-    // An open form, and the desk's open thread, picker or source prompt (desk.js).
+    // An open form, and the desk's open thread, picker or source prompt (factcheck.js).
     if (element.querySelector(".edit-form, .thread, [data-answer-picker], [data-source-prompt]")) {
       return true;
     }

@@ -1,4 +1,4 @@
-/* The desk inside the article page's side list (templates/annotations/desk.html): picking the
+/* The desk inside the article page's side list (templates/annotations/factcheck.html): picking the
  * claim a rebuttal answers by clicking its highlight, Ctrl+Enter in a reply, Escape out of a
  * prompt, the note in the selection toolbar and the question before a duplicate. The forms
  * themselves are htmx; this only adds what htmx cannot. Kept apart from annotate.js, which owns the selection and the toolbar.

@@ -1,4 +1,4 @@
-"""Template filters for the desk's fragments (templates/annotations/desk.html)."""
+"""Template filters for the desk's fragments (templates/annotations/factcheck.html)."""
 
 from django import template
 from django.utils.html import escape, format_html

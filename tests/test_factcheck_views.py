@@ -1,4 +1,4 @@
-"""The desk on the pages (annotations/views_desk.py): review states in one click with the
+"""The desk on the pages (annotations/factcheck_views.py): review states in one click with the
 source prompt, the reply thread, what answers what, the For you page and its unread count."""
 
 import pytest
