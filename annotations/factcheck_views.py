@@ -2,7 +2,7 @@
 "For you" page of mentions (docs/architecture.md).
 
 Each view reads like the annotating views in views.py: an access helper first, then one call
-into annotations/services.py, then a fragment of templates/annotations/factcheck.html for htmx, or
+into annotations/services/, then a fragment of templates/annotations/factcheck.html for htmx, or
 a redirect back to the article for a plain form POST. Refusals come back as the page's error
 fragment with their status, so the page's script shows them in its alert region.
 """

@@ -1,7 +1,7 @@
 """What an open article page shows and what changed on it since the version it shows.
 
 The page carries its article's `annotations_version`. Every change (page, API, admin, import,
-restore) advances that version and logs events (annotations/services.py, `record_changes`); a
+restore) advances that version and logs events (annotations/services/, `record_changes`); a
 page then asks for the events after its version and redraws only what they touched: the
 highlights that changed (taken out of the text and laid over it again where they are now, so
 the answer's size does not depend on how many others share the paragraph), the list entries

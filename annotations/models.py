@@ -1,6 +1,6 @@
 """Tags, annotations and API tokens, with the queries that recur over them (docs/data-model.md).
 
-Changes to annotations are made in `annotations/services.py`, not here.
+Changes to annotations are made in `annotations/services/`, not here.
 """
 
 import hashlib
@@ -270,7 +270,7 @@ class AnnotationEvent(models.Model):
 
     Open pages ask for the events after the version they show and redraw only what those
     touched; the old place says which stretch of text lost a highlight. Written by
-    annotations/services.py only.
+    annotations/services/ only.
     """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")

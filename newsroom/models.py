@@ -103,7 +103,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # The annotations' version only moves by its own UPDATE (annotations/services.py): an
+        # The annotations' version only moves by its own UPDATE (annotations/services/): an
         # instance read before a change must not write an older number back, or open pages
         # would miss changes and cached text would be taken for current.
         if not self._state.adding and kwargs.get("update_fields") is None:

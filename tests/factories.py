@@ -135,7 +135,7 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
             suffix=suffix,
             **kwargs,
         )
-        # As every write does (annotations/services.py): the article's version moves on.
+        # As every write does (annotations/services/): the article's version moves on.
         change = (annotation.pk, ChangeKind.CREATED, None, None)
         record_changes(annotation.article_id, [change], actor=annotation.author)
         kwargs["article"].refresh_from_db(fields=["annotations_version"])

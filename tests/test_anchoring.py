@@ -338,7 +338,7 @@ class TestNewsroomEdits:
         def broken(*args, **kwargs):
             raise RuntimeError("re-anchoring failed")
 
-        monkeypatch.setattr(services, "reanchor_article", broken)
+        monkeypatch.setattr(services.articles, "reanchor_article", broken)
         with pytest.raises(RuntimeError):
             edit(council, [BlockText(H, "Budget"), *COUNCIL])
 

@@ -314,7 +314,7 @@ class TestEditingText:
         def broken(*args, **kwargs):
             raise RuntimeError("re-anchoring failed")
 
-        monkeypatch.setattr(services, "reanchor_article", broken)
+        monkeypatch.setattr(services.articles, "reanchor_article", broken)
         client.force_login(staff)
         with pytest.raises(RuntimeError):
             client.post(

@@ -1,4 +1,4 @@
-"""The domain functions of annotations/services.py not covered through the pages and the API."""
+"""The domain functions of annotations/services/ not covered through the pages and the API."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The desk's domain functions (annotations/services.py): review states, replies, mentions
+"""The desk's domain functions (annotations/services/): review states, replies, mentions
 and what answers what."""
 
 import pytest

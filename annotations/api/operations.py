@@ -1,7 +1,7 @@
 """The API's operations: articles, and their annotations as W3C Web Annotation JSON-LD.
 
 Each reads like a view: an access helper first (annotations/access.py: it refuses in plain
-words), then one call into the domain functions (annotations/services.py), then the answer.
+words), then one call into the domain functions (annotations/services/), then the answer.
 docs/api.md describes the contract.
 
 The operation ids are written out: generated clients name their methods after them, so they
