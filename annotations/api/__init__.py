@@ -2,7 +2,8 @@
 
 docs/api.md describes the contract. Here the API is put together: authentication (auth.py),
 JSON errors (errors.py), schemas and the reading of request bodies (schemas.py), and the
-operations (operations.py).
+operations: articles and their annotations (operations.py), replies (replies.py) and the
+search across articles (finding.py).
 
 Why django-ninja (rather than Django REST framework with drf-spectacular): the request and
 response shapes are typed pydantic schemas, and the OpenAPI document is generated from those
@@ -18,7 +19,7 @@ from django.shortcuts import render
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 
-from . import errors, operations
+from . import errors, finding, operations, replies
 from .auth import BearerToken, SessionWithCsrf, signed_in_for_docs
 
 
@@ -62,6 +63,8 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", operations.router)
+api.add_router("", replies.router)
+api.add_router("", finding.router)
 api.add_router("", errors.unknown_endpoints)  # last: it answers what the others do not
 
 

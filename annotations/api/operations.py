@@ -27,18 +27,12 @@ from ..access import (
     get_annotation_to_review,
     get_article_to_annotate,
     get_article_to_read,
-    get_reply_to_change,
-    get_reply_to_read,
 )
-from ..finding import AnnotationFilter
-from ..models import Annotation, Reply
+from ..models import Annotation
 from ..services import (
     AnnotationError,
-    add_reply,
     create_annotation,
     delete_annotation,
-    delete_reply,
-    edit_reply,
     find_tag,
     reselect_annotation,
     set_answers,
@@ -55,17 +49,11 @@ from .schemas import (
     ApiRootOut,
     ArticleDetailOut,
     ArticleListOut,
-    ReplyIn,
-    ReplyOut,
-    ReplyPageOut,
-    ReplyPatchIn,
     bodies_of,
-    check_reply_target,
     check_target_source,
     find_answered,
     read_bodies,
     read_link,
-    read_reply_text,
     read_selection,
     repeats_the_quote_alone,
 )
@@ -389,106 +377,6 @@ def remove(request, annotation_id: int):
     return Status(204, None)
 
 
-# Replies ------------------------------------------------------------------------------------
-
-
-@router.get(
-    "/annotations/{int:annotation_id}/replies/",
-    response={200: ReplyPageOut, **error_responses(400, 401, 404)},
-    url_name="annotation_replies",
-    operation_id="annotations_api_list_replies",
-    by_alias=True,
-    exclude_none=True,
-    summary="An annotation's replies, oldest first: a W3C AnnotationPage",
-)
-def list_replies(
-    request,
-    annotation_id: int,
-    page: int = Query(1, ge=1, le=MAX_PAGE),
-    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
-):
-    annotation = get_annotation_to_read(annotation_id)
-    replies = Reply.objects.filter(annotation=annotation).select_related("author")
-    total = replies.count()
-    pages, offset = page_bounds(total, page, per_page)
-    links = wa.Links.for_request(request)
-    return wa.annotation_page(
-        replies.order_by("created", "id")[offset : offset + per_page],
-        links,
-        page_id=page_url(request, page, per_page),
-        collection_id=links.annotation_replies(annotation.pk),
-        label=f"Replies to annotation {annotation.pk}",
-        total=total,
-        start_index=offset,
-        first=page_url(request, 1, per_page),
-        last=page_url(request, pages, per_page),
-        next_page=page_url(request, page + 1, per_page) if page < pages else None,
-        prev_page=page_url(request, page - 1, per_page) if page > 1 else None,
-        present=wa.reply_to_jsonld,
-    )
-
-
-@router.post(
-    "/annotations/{int:annotation_id}/replies/",
-    response={201: ReplyOut, **error_responses(400, 401, 403, 404, 409, 413)},
-    url_name="annotation_replies",
-    operation_id="annotations_api_reply",
-    by_alias=True,
-    exclude_none=True,
-    summary="Reply to an annotation (editors); `@username` mentions a colleague",
-)
-def reply(request, annotation_id: int, payload: ReplyIn, response: HttpResponse):
-    annotation = get_annotation_to_review(request.auth, annotation_id)
-    links = wa.Links.for_request(request)
-    data = payload.model_dump()
-    check_reply_target(data["target"], annotation, links)
-    text = read_reply_text(bodies_of(data["body"]))
-    created = add_reply(annotation, author=request.auth, text=text)
-    response["Location"] = links.reply(created.pk)
-    return Status(201, wa.reply_to_jsonld(created, links))
-
-
-@router.get(
-    "/replies/{int:reply_id}/",
-    response={200: ReplyOut, **error_responses(401, 404)},
-    url_name="reply",
-    operation_id="annotations_api_get_reply",
-    by_alias=True,
-    exclude_none=True,
-    summary="One reply",
-)
-def get_reply(request, reply_id: int):
-    return wa.reply_to_jsonld(get_reply_to_read(reply_id), wa.Links.for_request(request))
-
-
-@router.patch(
-    "/replies/{int:reply_id}/",
-    response={200: ReplyOut, **error_responses(400, 401, 403, 404, 409, 413)},
-    url_name="reply",
-    operation_id="annotations_api_change_reply",
-    by_alias=True,
-    exclude_none=True,
-    summary="Change a reply's text (its author, or staff)",
-)
-def change_reply(request, reply_id: int, payload: ReplyPatchIn):
-    found = get_reply_to_change(request.auth, reply_id)
-    text = read_reply_text(bodies_of(payload.model_dump()["body"]))
-    edit_reply(found, text=text, actor=request.auth)
-    return wa.reply_to_jsonld(found, wa.Links.for_request(request))
-
-
-@router.delete(
-    "/replies/{int:reply_id}/",
-    response={204: None, **error_responses(401, 403, 404, 409)},
-    url_name="reply",
-    operation_id="annotations_api_remove_reply",
-    summary="Remove a reply (its author, or staff)",
-)
-def remove_reply(request, reply_id: int):
-    delete_reply(get_reply_to_change(request.auth, reply_id), actor=request.auth)
-    return Status(204, None)
-
-
 # Optimistic concurrency: GET answers an annotation's version as its ETag; a PATCH or DELETE
 # that sends it back in If-Match is refused (409) if someone changed the annotation since,
 # instead of silently undoing their change. Without If-Match (or with `*`) nothing is checked.
@@ -527,79 +415,3 @@ def stale(request: HttpRequest, annotation_id: int) -> HttpResponse:
     )
     response["ETag"] = etag(current)
     return response
-
-
-# Finding annotations across articles -------------------------------------------------------
-
-
-def filtered_url(request: HttpRequest, **changes) -> str:
-    """This request's URL with its filters kept and `changes` made (None removes a key)."""
-    query = request.GET.copy()
-    for key, value in changes.items():
-        query.pop(key, None)
-        if value is not None:
-            query[key] = value
-    encoded = query.urlencode()
-    return request.build_absolute_uri(request.path) + ("?" + encoded if encoded else "")
-
-
-# Filters that may be repeated (`?tag=claim&tag=figure`: either tag).
-TAG_FILTER = Query(None, description="Tag slugs; repeat for several.")
-AUTHOR_FILTER = Query(None, description="Usernames; repeat for several.")
-REVIEW_FILTER = Query(
-    None, description="Review states (open, needs-source, verified, disputed, resolved)."
-)
-STATUS_FILTER = Query(None, description="Anchoring statuses (anchored, fuzzy, orphaned).")
-ARTICLE_FILTER = Query(None, description="Articles' source ids.")
-
-
-@router.get(
-    "/annotations/",
-    response={200: AnnotationPageOut, **error_responses(400, 401, 404)},
-    url_name="annotations",
-    operation_id="annotations_api_find_annotations",
-    by_alias=True,
-    exclude_none=True,
-    summary="Annotations across articles: newest first, or best match first with `q`",
-)
-def find_annotations(
-    request,
-    q: str | None = Query(
-        None, description="Words in the quote, the note or the replies (all of them must occur)."
-    ),
-    tag: list[str] | None = TAG_FILTER,
-    author: list[str] | None = AUTHOR_FILTER,
-    review: list[str] | None = REVIEW_FILTER,
-    status: list[str] | None = STATUS_FILTER,
-    article: list[str] | None = ARTICLE_FILTER,
-    since: str | None = Query(
-        None,
-        description="Created at or after this time (ISO 8601; a date means its midnight).",
-    ),
-    page: int = Query(1, ge=1, le=MAX_PAGE),
-    per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
-):
-    # The parameters above document and type the query; the desk page's form checks their
-    # values, so the page and the API refuse bad values in the same words.
-    filters = AnnotationFilter(request.GET)
-    if not filters.is_valid():
-        problems = filters.problems()
-        raise AnnotationError("The filters are not valid: " + " ".join(problems))
-    annotations = filters.annotations().with_related().defer("article__body")
-    total = annotations.count()
-    pages, offset = page_bounds(total, page, per_page)
-    items = list(annotations[offset : offset + per_page])
-    links = wa.Links.for_request(request)
-    return wa.annotation_page(
-        items,
-        links,
-        page_id=filtered_url(request, page=str(page)),
-        collection_id=filtered_url(request, page=None, per_page=None),
-        label="Annotations found" if filters.is_active() else "All annotations",
-        total=total,
-        start_index=offset,
-        first=filtered_url(request, page="1"),
-        last=filtered_url(request, page=str(pages)),
-        next_page=filtered_url(request, page=str(page + 1)) if page < pages else None,
-        prev_page=filtered_url(request, page=str(page - 1)) if page > 1 else None,
-    )
