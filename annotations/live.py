@@ -17,14 +17,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils.http import urlencode
 
 from newsroom.models import Article
 
 from .highlighting import Highlight, RenderedBlock, highlights_for, render_blocks
-from .models import AnchorStatus, Annotation, AnnotationEvent, ChangeKind, ReviewState
+from .models import (
+    ORPHANED_LAST,
+    AnchorStatus,
+    Annotation,
+    AnnotationEvent,
+    ChangeKind,
+    ReviewState,
+)
 
 # Entries in the first page of the side list and in each page loaded after it: a screenful.
 PAGE_SIZE = 30
@@ -57,20 +64,8 @@ def key_from(text: str | None) -> Key | None:
     return tuple(int(part) for part in parts)  # type: ignore[return-value]
 
 
-def _orphaned() -> Case:
-    return Case(
-        When(status=AnchorStatus.ORPHANED, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def in_list_order(annotations: QuerySet) -> QuerySet:
-    return annotations.alias(orphaned=_orphaned()).order_by("orphaned", "start", "end", "pk")
-
-
 def after(annotations: QuerySet, key: Key) -> QuerySet:
-    """The annotations after `key` in list order (call on `in_list_order`'s result)."""
+    """The annotations after `key` in list order (call on an `in_reading_order()` queryset)."""
     o, start, end, pk = key
     return annotations.filter(
         Q(orphaned__gt=o)
@@ -137,7 +132,7 @@ def listed(article: Article, filters: Filters) -> QuerySet:
         .select_related("tag", "author", "edited_by")
         .with_desk()
     )
-    return in_list_order(filters.apply(annotations))
+    return filters.apply(annotations).in_reading_order()
 
 
 def entries_page(
@@ -157,7 +152,7 @@ def entries_page(
 
 def rank_in_list(article: Article, filters: Filters, annotation: Annotation) -> int:
     """How many listed entries come before `annotation` (one query)."""
-    everything = in_list_order(filters.apply(Annotation.objects.for_article(article)))
+    everything = filters.apply(Annotation.objects.for_article(article)).in_reading_order()
     return everything.count() - after(everything, list_key(annotation)).count() - 1
 
 
@@ -238,10 +233,10 @@ def delta_since(
 def successors(article: Article, filters: Filters, keys: list[Key]) -> dict[Key, int | None]:
     """For each key, the id of the next listed annotation (None: none). One query per key for
     a few keys; one query for many."""
-    everything = in_list_order(filters.apply(Annotation.objects.for_article(article)))
+    everything = filters.apply(Annotation.objects.for_article(article)).in_reading_order()
     if len(keys) <= 10:
         return {key: after(everything, key).values_list("pk", flat=True).first() for key in keys}
-    rows = sorted(everything.annotate(o=_orphaned()).values_list("o", "start", "end", "pk"))
+    rows = sorted(everything.annotate(o=ORPHANED_LAST).values_list("o", "start", "end", "pk"))
     found = {}
     for key in keys:
         i = bisect.bisect_right(rows, key)

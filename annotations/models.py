@@ -92,6 +92,14 @@ UNSETTLED_STATES = (ReviewState.OPEN, ReviewState.NEEDS_SOURCE)
 NEEDS_REVIEW = (AnchorStatus.FUZZY, AnchorStatus.ORPHANED)
 
 
+# Sorts orphaned annotations after the placed ones (see `in_reading_order`).
+ORPHANED_LAST = models.Case(
+    models.When(status=AnchorStatus.ORPHANED, then=models.Value(1)),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+
+
 class AnnotationQuerySet(models.QuerySet):
     def for_article(self, article: Article) -> "AnnotationQuerySet":
         return self.filter(article=article)
@@ -157,13 +165,17 @@ class AnnotationQuerySet(models.QuerySet):
         return self.select_related("article", "tag", "author", "reviewed_by")
 
     def in_reading_order(self) -> "AnnotationQuerySet":
-        """As the passages come in the text; the id keeps equal passages in a stable order."""
-        return self.order_by("start", "end", "id")
+        """As the passages come in the text, and the orphaned ones (no place in it now) last;
+        the id keeps equal passages in a stable order. The page's list, the API and the
+        exports all list annotations this way. Adds the alias `orphaned` (0 or 1)."""
+        return self.alias(orphaned=ORPHANED_LAST).order_by("orphaned", "start", "end", "id")
 
     def export_order(self) -> "AnnotationQuerySet":
         """Newest article first (the source id breaks ties), each in reading order: the CSV
         and the JSON-LD exports list annotations alike."""
-        return self.order_by("-article__date", "article__source_id", "start", "end", "id")
+        return self.alias(orphaned=ORPHANED_LAST).order_by(
+            "-article__date", "article__source_id", "orphaned", "start", "end", "id"
+        )
 
 
 class Annotation(models.Model):
