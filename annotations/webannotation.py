@@ -275,12 +275,15 @@ def annotation_page(
 def export_queryset(article: Article | None = None):
     """What the JSON-LD export writes, streamed from the database a chunk at a time.
 
-    The articles, tags and authors come in one query each per chunk, not joined into every
-    row: building them anew for each annotation cost more than writing it. The article's
-    body is left out (an annotation needs only its source id).
+    The articles, tags, authors and replies come in one query each per chunk, not joined into
+    every row: building them anew for each annotation cost more than writing it. The
+    article's body is left out (an annotation needs only its source id).
     """
     annotations = Annotation.objects.prefetch_related(
-        "tag", "author", Prefetch("article", queryset=Article.objects.defer("body"))
+        "tag",
+        "author",
+        Prefetch("article", queryset=Article.objects.defer("body")),
+        Prefetch("replies", queryset=Reply.objects.select_related("author")),
     )
     if article is not None:
         annotations = annotations.for_article(article)
@@ -292,7 +295,9 @@ def collection_chunks(
 ) -> Iterator[str]:
     """One `AnnotationCollection` with every annotation in its embedded first page, as JSON text.
 
-    A generator, so an export of any size streams in flat memory. `total` is written last,
+    Each annotation is followed by its replies (W3C annotations "replying" to it, the thread
+    oldest first), when the annotations come with their replies prefetched. A generator, so
+    an export of any size streams in flat memory. `total` is written last,
     counted while streaming: a count taken before could disagree with the rows that follow
     if someone annotates meanwhile, and JSON readers do not care about key order.
     """
@@ -308,13 +313,15 @@ def collection_chunks(
     total = 0
     batch: list[str] = []
     for annotation in annotations:
-        batch.append(
-            json.dumps(annotation_to_jsonld(annotation, links, context=False), ensure_ascii=False)
-        )
-        total += 1
-        if len(batch) == STREAM_BATCH:
-            yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
-            batch = []
+        items = [annotation_to_jsonld(annotation, links, context=False)]
+        if "replies" in getattr(annotation, "_prefetched_objects_cache", {}):
+            items += [reply_to_jsonld(r, links, context=False) for r in annotation.replies.all()]
+        for item in items:
+            batch.append(json.dumps(item, ensure_ascii=False))
+            total += 1
+            if len(batch) == STREAM_BATCH:
+                yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
+                batch = []
     if batch:
         yield ("," if total > len(batch) else "") + "\n" + ",\n".join(batch)
     yield f'\n]}}, "total": {total}}}\n'

@@ -64,8 +64,9 @@ def test_it_downloads_in_constant_queries(
         AnnotationFactory(article=article, quote="roads")
     client.force_login(viewer)
 
-    # session, user, annotations, and for each chunk of them its articles, tags and authors
-    with django_assert_max_num_queries(6):
+    # session, user, annotations, and for each chunk of them its articles, tags, authors
+    # and replies
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("export_jsonld_all"))
         text = b"".join(response.streaming_content)
     assert json.loads(text)["total"] == count

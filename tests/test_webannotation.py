@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from annotations import webannotation as wa
-from annotations.models import AnchorStatus, Annotation
+from annotations.models import AnchorStatus, Annotation, Reply
 from newsroom.models import BlockKind, BlockText
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory
@@ -263,15 +263,15 @@ def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monk
 
 
 @pytest.mark.parametrize(("count", "chunks"), [(5, 1), (30, 3)])
-def test_it_streams_in_three_queries_per_chunk_however_many_authors(
+def test_it_streams_in_four_queries_per_chunk_however_many_authors(
     article, count, chunks, monkeypatch, django_assert_num_queries
 ):
     monkeypatch.setattr(wa, "EXPORT_CHUNK", 10)
     for _ in range(count):
         AnnotationFactory(article=article, quote="roads", author=EditorFactory())
 
-    # the annotations; for each chunk of them, its articles, tags and authors
-    with django_assert_num_queries(1 + 3 * chunks):
+    # the annotations; for each chunk of them, its articles, tags, authors and replies
+    with django_assert_num_queries(1 + 4 * chunks):
         text = export_text()
 
     assert json.loads(text)["total"] == count
@@ -369,3 +369,27 @@ def test_the_checker_rejects_what_is_not_a_web_annotation(tmp_path):
     )
     assert result.returncode == 1
     assert "INVALID" in result.stdout
+
+
+def test_it_exports_each_annotations_replies_after_it_as_replying_annotations(article):
+    parent = AnnotationFactory(article=article, quote="roads")
+    other = AnnotationFactory(article=article, quote="roads")
+    author = EditorFactory(username="tomas")
+    first = Reply.objects.create(annotation=parent, author=author, text="Source?")
+    second = Reply.objects.create(annotation=parent, author=None, text="=cmd| found it")
+
+    items = json.loads(export_text())["first"]["items"]
+
+    assert [item["id"] for item in items] == [
+        LINKS.annotation(parent.pk),
+        LINKS.reply(first.pk),
+        LINKS.reply(second.pk),
+        LINKS.annotation(other.pk),
+    ]
+    reply = items[1]
+    assert reply["motivation"] == "replying"
+    assert reply["target"] == LINKS.annotation(parent.pk)
+    assert reply["body"][0]["value"] == "Source?"
+    assert reply["creator"]["nickname"] == "tomas"
+    assert "creator" not in items[2]
+    assert json.loads(export_text())["total"] == 4
