@@ -33,8 +33,9 @@ from .models import (
     ReviewState,
 )
 
-# Entries in the first page of the side list and in each page loaded after it: a screenful.
-PAGE_SIZE = 30
+# Entries in the first page of the side list and in each page loaded after it: about two
+# screenfuls of entries with their review controls; more load as the editor scrolls.
+PAGE_SIZE = 12
 # The most entries a page shows at once without JavaScript (?show=).
 MAX_SHOWN = 5000
 # Beyond this many annotations touched in one delta, the page gets the whole text again.

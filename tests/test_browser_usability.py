@@ -6,6 +6,7 @@ in tests/browsing.py)."""
 import pytest
 from playwright.sync_api import expect
 
+from annotations.live import PAGE_SIZE
 from annotations.models import AnchorStatus, Annotation
 
 from .browsing import (
@@ -173,7 +174,7 @@ def test_it_leaves_the_last_entrys_buttons_clear_of_the_notice(
             quote="said 30% of the budget went to roads",
             author=author,
         )
-        for _ in range(12)
+        for _ in range(PAGE_SIZE - 1)  # the whole list on the first page, taller than the screen
     ]
     last = AnnotationFactory(article=story, tag=tags["claim"], quote="12%", author=author)
     page.set_viewport_size({"width": width, "height": 700})
