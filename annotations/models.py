@@ -6,13 +6,15 @@ Changes to annotations are made in `annotations/services/`, not here.
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
 from newsroom.history import HistoricalRecords
@@ -175,6 +177,22 @@ class AnnotationQuerySet(models.QuerySet):
         and the JSON-LD exports list annotations alike."""
         return self.alias(orphaned=ORPHANED_LAST).order_by(
             "-article__date", "article__source_id", "orphaned", "start", "end", "id"
+        )
+
+    def export_rows(self, *fields: str, chunk_size: int) -> Iterator[list[tuple]]:
+        """`fields` of each annotation in export order, in lists of up to `chunk_size` tuples
+        of the values as the database driver hands them over.
+
+        For the exports, which read every annotation: the ORM's conversion of each value
+        (`values_list()`) cost as much as writing the row. So dates come as dates, and times
+        naive in UTC from SQLite, aware from PostgreSQL. Rows are read a chunk at a time (a
+        server-side cursor on PostgreSQL), so memory stays flat; the query runs when the first
+        chunk is asked for, and closing the iterator closes the cursor.
+        """
+        query = self.export_order().values_list(*fields).query
+        chunked = not connections[self.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        yield from query.get_compiler(self.db).execute_sql(
+            MULTI, chunked_fetch=chunked, chunk_size=chunk_size
         )
 
 

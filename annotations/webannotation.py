@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from newsroom.models import Article
 
-from .models import AnchorStatus, Annotation, Reply
+from .models import AnchorStatus, Annotation, Reply, Tag
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 # The media type the Web Annotation Protocol names for this representation.
@@ -40,8 +40,36 @@ POSITION_SELECTOR = "TextPositionSelector"
 STREAM_BATCH = 200
 
 
-# Annotations read from the database at a time, with their articles, tags and authors.
+# Annotations read from the database at a time, with their articles, tags, users and replies.
 EXPORT_CHUNK = 2000
+
+# What the export reads of each annotation (`export_items` turns it into JSON-LD): the values
+# as the database driver gives them, the article, tag and users by id.
+EXPORT_FIELDS = (
+    "id",
+    "article_id",
+    "tag_id",
+    "note",
+    "answers_id",
+    "quote",
+    "prefix",
+    "suffix",
+    "status",
+    "start",
+    "end",
+    "author_id",
+    "created",
+    "modified",
+    "review_state",
+    "review_source",
+    "reviewed_by_id",
+    "reviewed_at",
+    "reply_count",
+)
+
+# The export writes each item with this: `json.dumps(..., ensure_ascii=False)` would build
+# an encoder for every item. Items are trees built here, so there are no cycles to look for.
+to_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 # Reversing a URL costs more than writing the rest of an annotation, so the export reverses
 # the annotation URL once, with this id, and splits it there (and each article's URL once).
@@ -100,7 +128,12 @@ class Links:
 
 
 def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, to the second, as the Web Annotation examples write it."""
+    """ISO 8601 in UTC with a `Z`, to the second, as the Web Annotation examples write it.
+
+    A naive value is taken to be in UTC: the export reads times from SQLite so.
+    """
+    if value.tzinfo is None:
+        return value.isoformat(timespec="seconds") + "Z"
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -120,6 +153,53 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     Needs `annotation.article`, `.tag` and `.author` loaded (select_related) to cost no query.
     `context=False` leaves out `@context` for an annotation embedded in a page or collection,
     which carries it once for all its items.
+    """
+    data = web_annotation(
+        links.annotation(annotation.pk),
+        tagging_body(annotation.tag.slug),
+        note=annotation.note,
+        answers=links.annotation(annotation.answers_id) if annotation.answers_id else None,
+        quote=annotation.quote,
+        prefix=annotation.prefix,
+        suffix=annotation.suffix,
+        status=annotation.status,
+        start=annotation.start,
+        end=annotation.end,
+        page=links.article_page(annotation.article.source_id),
+        creator=creator_of(annotation.author),
+        created=timestamp(annotation.created),
+        modified=timestamp(annotation.modified),
+        review=review_of(annotation),
+    )
+    return {"@context": CONTEXT, **data} if context else data
+
+
+def tagging_body(slug: str) -> dict:
+    return {"type": "TextualBody", "purpose": TAGGING, "value": slug, "format": "text/plain"}
+
+
+def web_annotation(
+    annotation_id: str,
+    tagging: dict,
+    *,
+    note: str,
+    answers: str | None,
+    quote: str,
+    prefix: str,
+    suffix: str,
+    status: str,
+    start: int,
+    end: int,
+    page: str,
+    creator: dict | None,
+    created: str,
+    modified: str,
+    review: dict,
+) -> dict:
+    """The Web Annotation of an annotation, from its parts: ids as URLs, times as text.
+
+    `annotation_to_jsonld` passes an annotation's, the export a database row's (sharing the
+    dicts of a tag or a creator between rows).
 
     `motivation` is always `tagging`: every annotation here exists to tag a passage; a note is
     a second body whose own `purpose` (`commenting`) says what it is. `status` is our
@@ -128,77 +208,54 @@ def annotation_to_jsonld(annotation: Annotation, links: Links, *, context: bool 
     text: no TextPositionSelector, since its last offsets hold other words now);
     docs/anchoring.md tells how each comes about.
     """
-    bodies = [
-        {
-            "type": "TextualBody",
-            "purpose": TAGGING,
-            "value": annotation.tag.slug,
-            "format": "text/plain",
-        }
-    ]
-    if annotation.note:
+    bodies = [tagging]
+    if note:
         bodies.append(
-            {
-                "type": "TextualBody",
-                "purpose": COMMENTING,
-                "value": annotation.note,
-                "format": "text/plain",
-            }
+            {"type": "TextualBody", "purpose": COMMENTING, "value": note, "format": "text/plain"}
         )
-    if annotation.answers_id:
-        bodies.append(
-            {
-                "type": "SpecificResource",
-                "purpose": LINKING,
-                "source": links.annotation(annotation.answers_id),
-            }
-        )
-    selectors = [
-        {
-            "type": QUOTE_SELECTOR,
-            "exact": annotation.quote,
-            "prefix": annotation.prefix,
-            "suffix": annotation.suffix,
-        }
-    ]
-    if annotation.status != AnchorStatus.ORPHANED:
+    if answers:
+        bodies.append({"type": "SpecificResource", "purpose": LINKING, "source": answers})
+    selectors = [{"type": QUOTE_SELECTOR, "exact": quote, "prefix": prefix, "suffix": suffix}]
+    if status != AnchorStatus.ORPHANED:
         # An orphaned annotation's last offsets now hold other words: a tool that trusts
         # positions would highlight the wrong ones, so it gets the quote alone.
-        selectors.append(
-            {"type": POSITION_SELECTOR, "start": annotation.start, "end": annotation.end}
-        )
+        selectors.append({"type": POSITION_SELECTOR, "start": start, "end": end})
     data = {
-        "@context": CONTEXT,
-        "id": links.annotation(annotation.pk),
+        "id": annotation_id,
         "type": "Annotation",
         "motivation": TAGGING,
         "body": bodies,
-        "target": {
-            "source": links.article_page(annotation.article.source_id),
-            "selector": selectors,
-        },
-        "creator": creator_of(annotation.author),
-        "created": timestamp(annotation.created),
-        "modified": timestamp(annotation.modified),
-        "status": annotation.status,
-        "review": review_of(annotation),
+        "target": {"source": page, "selector": selectors},
     }
-    if data["creator"] is None:
-        del data["creator"]
-    if not context:
-        del data["@context"]
+    if creator is not None:
+        data["creator"] = creator
+    data["created"] = created
+    data["modified"] = modified
+    data["status"] = status
+    data["review"] = review
     return data
 
 
 def review_of(annotation: Annotation) -> dict:
-    """Our extension: where the fact-check stands. `by` and `at` are left out until someone
-    has set a state (and `by` when that account is gone). Needs `reviewed_by` loaded."""
-    review = {"state": str(annotation.review_state), "source": annotation.review_source}
-    if annotation.reviewed_by_id and annotation.reviewed_by is not None:
-        review["by"] = annotation.reviewed_by.get_username()
-    if annotation.reviewed_at is not None:
-        review["at"] = timestamp(annotation.reviewed_at)
-    return review
+    """Our extension: where the fact-check stands (`review`). Needs `reviewed_by` loaded."""
+    by = annotation.reviewed_by if annotation.reviewed_by_id else None
+    return review(
+        annotation.review_state,
+        annotation.review_source,
+        by=by.get_username() if by is not None else None,
+        at=annotation.reviewed_at,
+    )
+
+
+def review(state: str, source: str, *, by: str | None, at: datetime | None) -> dict:
+    """Where the fact-check stands. `by` and `at` are left out until someone has set a state
+    (and `by` when that account is gone)."""
+    data = {"state": str(state), "source": source}
+    if by is not None:
+        data["by"] = by
+    if at is not None:
+        data["at"] = timestamp(at)
+    return data
 
 
 def reply_to_jsonld(reply: Reply, links: Links, *, context: bool = True) -> dict:
@@ -272,32 +329,99 @@ def annotation_page(
     return page
 
 
-def export_queryset(article: Article | None = None):
-    """What the JSON-LD export writes, streamed from the database a chunk at a time.
-
-    The articles, tags, authors and replies come in one query each per chunk, not joined into
-    every row: building them anew for each annotation cost more than writing it. The
-    article's body is left out (an annotation needs only its source id).
-    """
-    annotations = Annotation.objects.prefetch_related(
-        "tag",
-        "author",
-        Prefetch("article", queryset=Article.objects.defer("body")),
-        Prefetch("replies", queryset=Reply.objects.select_related("author")),
-    )
+def export_rows(article: Article | None = None) -> Iterator[list[tuple]]:
+    """What the JSON-LD export writes, `EXPORT_FIELDS` of each annotation a chunk at a time."""
+    annotations = Annotation.objects.with_reply_count()
     if article is not None:
         annotations = annotations.for_article(article)
-    return annotations.export_order().iterator(chunk_size=EXPORT_CHUNK)
+    return annotations.export_rows(*EXPORT_FIELDS, chunk_size=EXPORT_CHUNK)
+
+
+def export_items(rows: list[tuple], links: Links) -> Iterator[dict]:
+    """The export's items for a chunk of `EXPORT_FIELDS` rows: each annotation, followed by
+    its replies (W3C annotations "replying" to it, the thread oldest first).
+
+    The articles, tags and users the chunk names come in one query each, not joined into
+    every row, and each tag's body and each user's `creator` is built once and shared by its
+    rows; the replies come in one more query when the chunk has any. An annotation whose
+    article (or tag) was deleted while the export ran is left out, as it is gone.
+    """
+    pages = {
+        pk: links.article_page(source_id)
+        for pk, source_id in Article.objects.filter(pk__in={row[1] for row in rows}).values_list(
+            "pk", "source_id"
+        )
+    }
+    tagging = {
+        pk: tagging_body(slug)
+        for pk, slug in Tag.objects.filter(pk__in={row[2] for row in rows}).values_list(
+            "pk", "slug"
+        )
+    }
+    user_ids = {row[11] for row in rows} | {row[16] for row in rows}
+    users = get_user_model().objects.in_bulk(user_ids - {None})
+    creators = {pk: creator_of(user) for pk, user in users.items()}
+    replied = [row[0] for row in rows if row[18]]
+    threads: dict[int, list[Reply]] = {}
+    if replied:
+        for reply in Reply.objects.filter(annotation__in=replied).select_related("author"):
+            threads.setdefault(reply.annotation_id, []).append(reply)
+    for (
+        pk,
+        article,
+        tag,
+        note,
+        answers,
+        quote,
+        prefix,
+        suffix,
+        status,
+        start,
+        end,
+        author,
+        created,
+        modified,
+        review_state,
+        review_source,
+        reviewed_by,
+        reviewed_at,
+        _replies,
+    ) in rows:
+        if article not in pages or tag not in tagging:
+            continue
+        yield web_annotation(
+            links.annotation(pk),
+            tagging[tag],
+            note=note,
+            answers=links.annotation(answers) if answers else None,
+            quote=quote,
+            prefix=prefix,
+            suffix=suffix,
+            status=status,
+            start=start,
+            end=end,
+            page=pages[article],
+            creator=creators.get(author),
+            created=timestamp(created),
+            modified=timestamp(modified),
+            review=review(
+                review_state,
+                review_source,
+                by=users[reviewed_by].get_username() if reviewed_by in users else None,
+                at=reviewed_at,
+            ),
+        )
+        for reply in threads.get(pk, ()):
+            yield reply_to_jsonld(reply, links, context=False)
 
 
 def collection_chunks(
-    annotations: Iterable[Annotation], links: Links, *, collection_id: str, label: str
+    chunks: Iterable[list[tuple]], links: Links, *, collection_id: str, label: str
 ) -> Iterator[str]:
-    """One `AnnotationCollection` with every annotation in its embedded first page, as JSON text.
+    """One `AnnotationCollection` with every annotation of `chunks` (`export_rows`) in its
+    embedded first page, as JSON text.
 
-    Each annotation is followed by its replies (W3C annotations "replying" to it, the thread
-    oldest first), when the annotations come with their replies prefetched. A generator, so
-    an export of any size streams in flat memory. `total` is written last,
+    A generator, so an export of any size streams in flat memory. `total` is written last,
     counted while streaming: a count taken before could disagree with the rows that follow
     if someone annotates meanwhile, and JSON readers do not care about key order.
     """
@@ -312,12 +436,9 @@ def collection_chunks(
     yield json.dumps(first, ensure_ascii=False)[:-1] + ', "items": ['
     total = 0
     batch: list[str] = []
-    for annotation in annotations:
-        items = [annotation_to_jsonld(annotation, links, context=False)]
-        if "replies" in getattr(annotation, "_prefetched_objects_cache", {}):
-            items += [reply_to_jsonld(r, links, context=False) for r in annotation.replies.all()]
-        for item in items:
-            batch.append(json.dumps(item, ensure_ascii=False))
+    for rows in chunks:
+        for item in export_items(rows, links):
+            batch.append(to_json(item))
             total += 1
             if len(batch) == STREAM_BATCH:
                 yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
@@ -338,14 +459,14 @@ def export_chunks(links: Links, article: Article | None = None) -> Iterator[str]
     else:
         collection_id = links.absolute(reverse("export_jsonld_article", args=[article.source_id]))
         label = f"Annotations of “{article.title}”"
-    rows = export_queryset(article)
+    chunks = export_rows(article)
     try:
-        yield from collection_chunks(rows, links, collection_id=collection_id, label=label)
+        yield from collection_chunks(chunks, links, collection_id=collection_id, label=label)
     finally:
         # Close the database cursor now, not when the garbage collector gets to it: a
         # PostgreSQL server-side cursor left open by a client that hung up mid-download would
         # fail later in whatever transaction the connection is in by then.
-        rows.close()
+        chunks.close()
 
 
 def stream_collection(out, *, article: Article | None = None, links: Links | None = None) -> None:

@@ -147,6 +147,48 @@ class TestCsvShape:
         [row] = rows_of(text)
         assert row["note"] == note
 
+    @given(st.lists(st.text(alphabet=st.sampled_from('a ,"\r\n\'=é🗳️\t')), min_size=2))
+    def test_it_quotes_a_line_exactly_as_csv_writer_does(self, cells):
+        written = io.StringIO()
+        csv.writer(written, lineterminator="\r\n").writerow(cells)
+        assert ",".join(export.quoted(cell) for cell in cells) + "\r\n" == written.getvalue()
+
+    def test_it_writes_what_csv_writer_writes_for_the_same_cells(self, client_viewer, article):
+        note = 'He said "no", then left.\nSecond line,\r\n=third line'
+        AnnotationFactory(article=article, note=note, review_source='"a", b')
+        AnnotationFactory(article=article, author=None, note="")
+        text = body_of(client_viewer.get(ALL_URL))
+        written = io.StringIO()
+        writer = csv.writer(written, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for row in rows_of(text):
+            writer.writerow([export.neutralise(cell) for cell in row.values()])
+        assert text == written.getvalue()
+
+    def test_it_writes_times_in_the_current_zone_with_its_offset(self, article, settings):
+        settings.TIME_ZONE = "America/Sao_Paulo"
+        annotation = AnnotationFactory(article=article)
+        [row] = rows_of("".join(export.csv_chunks(Annotation.objects.all())))
+        created = datetime.datetime.fromisoformat(row["created"])
+        assert created.utcoffset() == datetime.timedelta(hours=-3)
+        assert created == annotation.created
+
+    def test_it_leaves_out_an_annotation_whose_article_went_while_it_ran(self, article):
+        # The rows were read before the article (and with it the annotation) was deleted: the
+        # chunk's article lookup no longer finds it.
+        kept = AnnotationFactory(article=article)
+        gone = AnnotationFactory(article=ArticleFactory())
+        rows = [
+            row
+            for chunk in Annotation.objects.with_reply_count().export_rows(
+                *export.FIELDS, chunk_size=10
+            )
+            for row in chunk
+        ]
+        gone.article.delete()
+        lines = list(export.csv_lines(rows, datetime.UTC))
+        assert [line.split(",")[3] for line in lines] == [str(kept.pk)]
+
     def test_it_round_trips_emoji_and_non_ascii(self, client_viewer):
         text = "Zoë’s café 🗳️ voted — naïve e\u0301 “quoted” 𝔘𝔫𝔦𝔠𝔬𝔡𝔢"
         article = ArticleFactory(
@@ -304,14 +346,14 @@ class TestStreaming:
         # queryset cache itself, or a non-chunked fetch) reads all 3,000 before the first
         # piece goes out; the streaming export reads one chunk of 100.
         monkeypatch.setattr(export, "ITERATOR_CHUNK_SIZE", 100)
-        monkeypatch.setattr(export, "FLUSH_CHARS", 4096)
         self.make_rows(article, 3000)
         fetched = []
         real_cursor_iter = compiler.cursor_iter
 
         def counting_cursor_iter(*args, **kwargs):
             for rows in real_cursor_iter(*args, **kwargs):
-                if rows and len(rows[0]) == len(COLUMNS):  # not the session or user lookups
+                # the annotations, not the session, the user or a chunk's names
+                if rows and len(rows[0]) == len(export.FIELDS):
                     fetched.append(len(rows))
                 yield rows
 
@@ -365,7 +407,8 @@ class TestStreaming:
             )
         many = export_queries()
         assert few == many
-        with django_assert_max_num_queries(4):  # session, user, the annotations
+        # session, user, the annotations, and the chunk's articles, tags and users
+        with django_assert_max_num_queries(6):
             body_of(client.get(ALL_URL))
 
 

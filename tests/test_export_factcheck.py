@@ -62,10 +62,13 @@ def test_it_neutralises_a_formula_in_the_source(mine, editor, start):
     assert raw["review_source"] == f'{start}HYPERLINK("x")'
 
 
-def test_it_exports_in_one_query_with_the_reply_counts(article, editor, django_assert_num_queries):
+def test_it_counts_the_replies_in_the_annotations_query(
+    article, editor, django_assert_num_queries
+):
     for quote in ("roads", "budget", "12%"):
         add_reply(AnnotationFactory(article=article, quote=quote), author=editor, text="x")
-    with django_assert_num_queries(1):
+    # the annotations with their reply counts; the chunk's articles, tags and users
+    with django_assert_num_queries(4):
         assert len(rows_of(csv_text())) == 3
 
 

@@ -237,18 +237,19 @@ def test_it_streams_the_collection_in_chunks_across_batches(article, monkeypatch
 
 def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monkeypatch):
     closed, opened = [], []
+    export_rows = wa.export_rows
 
     def rows(article=None):
         def cursor():
             try:
-                yield from Annotation.objects.with_related().iterator()
+                yield from export_rows(article)
             finally:
                 closed.append(True)
 
         opened.append(cursor())  # held here, so only an explicit close can end it
         return opened[-1]
 
-    monkeypatch.setattr(wa, "export_queryset", rows)
+    monkeypatch.setattr(wa, "export_rows", rows)
     monkeypatch.setattr(wa, "STREAM_BATCH", 1)
     AnnotationFactory(article=article, quote="roads")
     AnnotationFactory(article=article, quote="budget")
@@ -268,13 +269,24 @@ def test_it_streams_in_four_queries_per_chunk_however_many_authors(
 ):
     monkeypatch.setattr(wa, "EXPORT_CHUNK", 10)
     for _ in range(count):
-        AnnotationFactory(article=article, quote="roads", author=EditorFactory())
+        annotation = AnnotationFactory(article=article, quote="roads", author=EditorFactory())
+        Reply.objects.create(annotation=annotation, author=EditorFactory(), text="Source?")
 
-    # the annotations; for each chunk of them, its articles, tags, authors and replies
+    # the annotations; for each chunk of them, its articles, tags, users and replies
     with django_assert_num_queries(1 + 4 * chunks):
         text = export_text()
 
-    assert json.loads(text)["total"] == count
+    assert json.loads(text)["total"] == 2 * count
+
+
+def test_it_asks_for_no_replies_when_a_chunk_has_none(article, django_assert_num_queries):
+    AnnotationFactory(article=article, quote="roads")
+
+    # the annotations; the chunk's articles, tags and users
+    with django_assert_num_queries(4):
+        text = export_text()
+
+    assert json.loads(text)["total"] == 1
 
 
 def test_it_escapes_nothing_it_should_not_and_keeps_unicode(article):
