@@ -125,14 +125,14 @@ def spreadsheet_cell(cell: str) -> str:
     return quoted(neutralise(cell))
 
 
-def iso_time(value: datetime.datetime, tz: datetime.tzinfo) -> str:
-    """A time as the database driver gives it (naive in UTC from SQLite), in ISO 8601 in `tz`
-    with its offset: 2025-08-08T14:03:07.120000+00:00."""
-    if value.tzinfo is None:
+def iso_time(value: datetime.datetime | str, tz: datetime.tzinfo) -> str:
+    """A time as `export_rows` gives it, in ISO 8601 in `tz` with its offset:
+    2025-08-08T14:03:07.120000+00:00. From SQLite that is the text stored, in UTC."""
+    if isinstance(value, str):
         if tz is datetime.UTC:
-            # The text the aware value would print, without building it: this runs twice a row.
-            return value.isoformat() + "+00:00"
-        value = value.replace(tzinfo=datetime.UTC)
+            # What Django stores is the datetime's isoformat() with a space for the "T".
+            return value.replace(" ", "T") + "+00:00"
+        value = datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
     return value.astimezone(tz).isoformat()
 
 

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import connections, models
 from django.db.models import Count, Max, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
 
@@ -184,16 +185,29 @@ class AnnotationQuerySet(models.QuerySet):
         of the values as the database driver hands them over.
 
         For the exports, which read every annotation: the ORM's conversion of each value
-        (`values_list()`) cost as much as writing the row. So dates come as dates, and times
-        naive in UTC from SQLite, aware from PostgreSQL. Rows are read a chunk at a time (a
-        server-side cursor on PostgreSQL), so memory stays flat; the query runs when the first
-        chunk is asked for, and closing the iterator closes the cursor.
+        (`values_list()`) cost as much as writing the row. So dates come as dates, times as
+        aware datetimes from PostgreSQL and as the text stored from SQLite (in UTC,
+        "2025-08-08 14:03:07.120000": the driver would parse it into a datetime only for the
+        export to format it back). Rows are read a chunk at a time (a server-side cursor on
+        PostgreSQL), so memory stays flat; the query runs when the first chunk is asked for,
+        and closing the iterator closes the cursor.
         """
+        connection = connections[self.db]
+        if connection.vendor == "sqlite":
+            fields = tuple(self._as_stored_text(name) for name in fields)
         query = self.export_order().values_list(*fields).query
-        chunked = not connections[self.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         yield from query.get_compiler(self.db).execute_sql(
             MULTI, chunked_fetch=chunked, chunk_size=chunk_size
         )
+
+    def _as_stored_text(self, name: str) -> str | Cast:
+        """The field `name`, a time read as its text (SQLite), anything else as it is."""
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name  # an annotation such as `reply_count`
+        return Cast(name, models.TextField()) if isinstance(field, models.DateTimeField) else name
 
 
 class Annotation(models.Model):

@@ -35,12 +35,9 @@ REPLYING = "replying"
 QUOTE_SELECTOR = "TextQuoteSelector"
 POSITION_SELECTOR = "TextPositionSelector"
 
-# Items per chunk of a streamed collection: big enough that the per-chunk overhead vanishes,
-# small enough that memory stays flat.
-STREAM_BATCH = 200
-
-
-# Annotations read from the database at a time, with their articles, tags, users and replies.
+# Annotations read from the database at a time, with their articles, tags, users and replies;
+# the export streams a piece of text per chunk: big enough that the per-piece overhead
+# vanishes, small enough that memory stays flat.
 EXPORT_CHUNK = 2000
 
 # What the export reads of each annotation (`export_items` turns it into JSON-LD): the values
@@ -127,13 +124,14 @@ class Links:
         return self.absolute(reverse("api:article_annotations", args=[source_id]))
 
 
-def timestamp(value: datetime) -> str:
+def timestamp(value: datetime | str) -> str:
     """ISO 8601 in UTC with a `Z`, to the second, as the Web Annotation examples write it.
 
-    A naive value is taken to be in UTC: the export reads times from SQLite so.
+    The export reads times from SQLite as the text stored there, in UTC: Django stores
+    `str()` of the datetime, "2025-08-08 14:03:07.120000".
     """
-    if value.tzinfo is None:
-        return value.isoformat(timespec="seconds") + "Z"
+    if isinstance(value, str):
+        return value[:10] + "T" + value[11:19] + "Z"
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -435,16 +433,11 @@ def collection_chunks(
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "first": '
     yield json.dumps(first, ensure_ascii=False)[:-1] + ', "items": ['
     total = 0
-    batch: list[str] = []
     for rows in chunks:
-        for item in export_items(rows, links):
-            batch.append(to_json(item))
-            total += 1
-            if len(batch) == STREAM_BATCH:
-                yield ("," if total > STREAM_BATCH else "") + "\n" + ",\n".join(batch)
-                batch = []
-    if batch:
-        yield ("," if total > len(batch) else "") + "\n" + ",\n".join(batch)
+        items = [to_json(item) for item in export_items(rows, links)]
+        if items:
+            yield ("," if total else "") + "\n" + ",\n".join(items)
+            total += len(items)
     yield f'\n]}}, "total": {total}}}\n'
 
 

@@ -147,7 +147,7 @@ class TestCsvShape:
         [row] = rows_of(text)
         assert row["note"] == note
 
-    @given(st.lists(st.text(alphabet=st.sampled_from('a ,"\r\n\'=é🗳️\t')), min_size=2))
+    @given(st.lists(st.text(alphabet=st.sampled_from("a ,\"\r\n'=é🗳️\t")), min_size=2))
     def test_it_quotes_a_line_exactly_as_csv_writer_does(self, cells):
         written = io.StringIO()
         csv.writer(written, lineterminator="\r\n").writerow(cells)

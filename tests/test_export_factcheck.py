@@ -62,9 +62,7 @@ def test_it_neutralises_a_formula_in_the_source(mine, editor, start):
     assert raw["review_source"] == f'{start}HYPERLINK("x")'
 
 
-def test_it_counts_the_replies_in_the_annotations_query(
-    article, editor, django_assert_num_queries
-):
+def test_it_counts_the_replies_in_the_annotations_query(article, editor, django_assert_num_queries):
     for quote in ("roads", "budget", "12%"):
         add_reply(AnnotationFactory(article=article, quote=quote), author=editor, text="x")
     # the annotations with their reply counts; the chunk's articles, tags and users
