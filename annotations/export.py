@@ -47,7 +47,7 @@ COLUMNS = [
     "answers",
 ]
 
-# What is read of each annotation (`csv_rows` turns it into the columns): the article, the tag
+# What is read of each annotation (`csv_lines` turns it into the columns): the article, the tag
 # and the users by id, their names read once per chunk of rows instead of joined into every
 # row; and the values as the database driver gives them, not as model instances.
 FIELDS = (

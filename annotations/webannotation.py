@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import islice
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,9 +36,13 @@ REPLYING = "replying"
 QUOTE_SELECTOR = "TextQuoteSelector"
 POSITION_SELECTOR = "TextPositionSelector"
 
-# Annotations read from the database at a time, with their articles, tags, users and replies;
-# the export streams a piece of text per chunk: big enough that the per-piece overhead
-# vanishes, small enough that memory stays flat.
+# Items per piece of a streamed collection: big enough that the per-piece overhead vanishes,
+# small enough that memory stays flat (an item's text takes four bytes a character once it
+# holds an emoji).
+STREAM_BATCH = 200
+
+
+# Annotations read from the database at a time, with their articles, tags, users and replies.
 EXPORT_CHUNK = 2000
 
 # What the export reads of each annotation (`export_items` turns it into JSON-LD): the values
@@ -235,9 +240,10 @@ def web_annotation(
 
 
 def review_of(annotation: Annotation) -> dict:
-    """Our extension: where the fact-check stands (`review`). Needs `reviewed_by` loaded."""
+    """Our extension: where the fact-check stands (`review_jsonld`). Needs `reviewed_by`
+    loaded."""
     by = annotation.reviewed_by if annotation.reviewed_by_id else None
-    return review(
+    return review_jsonld(
         annotation.review_state,
         annotation.review_source,
         by=by.get_username() if by is not None else None,
@@ -245,7 +251,7 @@ def review_of(annotation: Annotation) -> dict:
     )
 
 
-def review(state: str, source: str, *, by: str | None, at: datetime | None) -> dict:
+def review_jsonld(state: str, source: str, *, by: str | None, at: datetime | str | None) -> dict:
     """Where the fact-check stands. `by` and `at` are left out until someone has set a state
     (and `by` when that account is gone)."""
     data = {"state": str(state), "source": source}
@@ -402,7 +408,7 @@ def export_items(rows: list[tuple], links: Links) -> Iterator[dict]:
             creator=creators.get(author),
             created=timestamp(created),
             modified=timestamp(modified),
-            review=review(
+            review=review_jsonld(
                 review_state,
                 review_source,
                 by=users[reviewed_by].get_username() if reviewed_by in users else None,
@@ -434,10 +440,10 @@ def collection_chunks(
     yield json.dumps(first, ensure_ascii=False)[:-1] + ', "items": ['
     total = 0
     for rows in chunks:
-        items = [to_json(item) for item in export_items(rows, links)]
-        if items:
-            yield ("," if total else "") + "\n" + ",\n".join(items)
-            total += len(items)
+        items = export_items(rows, links)
+        while batch := [to_json(item) for item in islice(items, STREAM_BATCH)]:
+            yield ("," if total else "") + "\n" + ",\n".join(batch)
+            total += len(batch)
     yield f'\n]}}, "total": {total}}}\n'
 
 

@@ -224,13 +224,13 @@ def test_it_exports_an_empty_collection_as_valid_json():
 
 
 def test_it_streams_the_collection_in_chunks_across_batches(article, monkeypatch):
-    monkeypatch.setattr(wa, "EXPORT_CHUNK", 2)
+    monkeypatch.setattr(wa, "STREAM_BATCH", 2)
     for _ in range(5):
         AnnotationFactory(article=article, quote="roads")
 
     chunks = list(wa.export_chunks(LINKS))
 
-    # head, page head, a piece per chunk of rows (2 + 2 + 1), tail
+    # head, page head, three batches (2 + 2 + 1), tail
     assert len(chunks) == 6
     assert json.loads("".join(chunks))["total"] == 5
 
@@ -250,11 +250,11 @@ def test_it_closes_the_database_cursor_when_a_download_stops_early(article, monk
         return opened[-1]
 
     monkeypatch.setattr(wa, "export_rows", rows)
-    monkeypatch.setattr(wa, "EXPORT_CHUNK", 1)
+    monkeypatch.setattr(wa, "STREAM_BATCH", 1)
     AnnotationFactory(article=article, quote="roads")
     AnnotationFactory(article=article, quote="budget")
     chunks = wa.export_chunks(LINKS)
-    for _ in range(3):  # the head, the page's head, the first chunk; then the client hangs up
+    for _ in range(3):  # the head, the page's head, the first annotation; then the client hangs up
         next(chunks)
     assert closed == []
 
