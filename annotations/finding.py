@@ -211,7 +211,7 @@ def _newest_first(annotations: QuerySet, before, page: int, per_page: int) -> Fo
     if before is not None:
         created, pk = before
         newest = newest.filter(Q(created__lt=created) | Q(created=created, id__lt=pk))
-        ids = _ids(newest.filter(created__lte=created)[: per_page + 1], many=True)
+        ids = _ids(newest.filter(created__lte=created)[: per_page + 1], many=total is None)
         number = start = pages = None
     else:
         # Page numbers reach the first LIMIT results; past them a cursor goes on.

@@ -391,10 +391,8 @@ class Match(NamedTuple):
     rank: float
 
 
-# With filters that pass at most this many annotations, each is looked up in the index ...
+# Filters that pass at most this many annotations have each looked up in the index.
 LOOKED_UP_AT_MOST = 2_000
-# ... and up to this many, the index's matches are checked against a list of them.
-LISTED_AT_MOST = 50_000
 
 
 def recent_matches(annotations: QuerySet, search: Search, limit: int) -> list[Match]:
@@ -409,22 +407,16 @@ def recent_matches(annotations: QuerySet, search: Search, limit: int) -> list[Ma
         newest = matching(annotations, " ".join(search.words)).order_by("-id")
         return [Match(*row) for row in newest.values_list("id", "created", "search_rank")[:limit]]
     expression, cheap_lookup = search.fts5_query
-    hits = _sqlite_hits(annotations, expression)
-    if annotations.query.has_filters():
-        # Filters that pass few annotations: rather than read a common word's list of
-        # matches far, maybe to its end, looking each match up in the annotations...
-        passed = annotations[: LISTED_AT_MOST + 1].count()
-        if passed <= LOOKED_UP_AT_MOST and cheap_lookup:
-            # ... look each of them up in the index,
+    if cheap_lookup and annotations.query.has_filters():
+        # Filters that pass few annotations (one article's, say): look each of them up in the
+        # index, rather than read a common word's matches far back, maybe to the first, and
+        # look each match up in the annotations to find them.
+        if annotations[: LOOKED_UP_AT_MOST + 1].count() <= LOOKED_UP_AT_MOST:
             few = dict(annotations.values_list("id", "created"))
             return _sqlite_looked_up(search.connection, expression, few, limit)
-        if passed <= LISTED_AT_MOST:
-            # ... or check the matches against the list of them (made once, cheap to ask).
-            listed, params = annotations.values("id").query.sql_with_params()
-            hits = _sqlite_hits(annotations.model.objects.using(annotations.db), expression)
-            hits = hits.extra(where=[f"+annotations_search.rowid IN ({listed})"], params=params)
     hits = (
-        hits.extra(select=fts5.OCCURRENCES)
+        _sqlite_hits(annotations, expression)
+        .extra(select=fts5.OCCURRENCES)
         .order_by(RawSQL("annotations_search.rowid", ()).desc())  # read backwards by FTS5
         .values_list("id", "created", *fts5.OCCURRENCES)[:limit]
     )
