@@ -65,7 +65,8 @@ def page_number(value: str | None) -> int:
 def desk(request: HttpRequest) -> HttpResponse:
     """The search page. Four queries for a page of results besides the tags (for the controls
     and the form): the matches (or the count), the page with articles, tags and authors, and
-    the highlights of its words."""
+    the highlights of its words; on SQLite a search also asks the index what its last word
+    begins (annotations/fts5.py), and filters that pass few annotations list them."""
     tags = list(Tag.objects.all())
     filters = AnnotationFilter(request.GET, tags=tags)
     found, groups = None, []

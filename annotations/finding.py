@@ -185,8 +185,8 @@ class AnnotationFilter(forms.Form):
 def _best_first(
     annotations: QuerySet, query: str, page: int, per_page: int, highlight: bool
 ) -> Found:
-    words = search.Search(query, annotations.db)
-    matches = search.recent_matches(annotations, words, LIMIT + 1)
+    wanted = search.Search(query, annotations.db)
+    matches = search.recent_matches(annotations, wanted, LIMIT + 1)
     total = len(matches) if len(matches) <= LIMIT else None
     # Best first; equally good ones newest first.
     matches = sorted(matches[:LIMIT], key=lambda m: (m.rank, m.created, m.id), reverse=True)
@@ -198,13 +198,15 @@ def _best_first(
         _in_order(ids), total, ranked=True, limit=LIMIT, number=number, pages=pages, start=start
     )
     if highlight:
-        marked = search.highlights(ids, words)
+        marked = search.highlights(ids, wanted)
         for annotation in found.annotations:
             annotation.highlight = marked.get(annotation.pk)
     return found
 
 
-def _newest_first(annotations: QuerySet, before, page: int, per_page: int) -> Found:
+def _newest_first(
+    annotations: QuerySet, before: tuple[datetime.datetime, int] | None, page: int, per_page: int
+) -> Found:
     counted = annotations[: LIMIT + 1].count()
     total = counted if counted <= LIMIT else None
     newest = annotations.order_by("-created", "-id")

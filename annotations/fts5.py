@@ -1,5 +1,5 @@
-"""Asking SQLite's FTS5 index about a search cheaply, at a million annotations
-(docs/search.md, "At scale"): the query for a search's words that looks up one annotation
+"""Asking SQLite's FTS5 index about a search cheaply at a million annotations (docs/search.md,
+"At a million annotations"): the query for a search's words that looks up one annotation
 without merging a prefix's terms each time, and a rank computed from the occurrences of the
 words in each column rather than by bm25, which reads every match of each word first.
 """
@@ -114,7 +114,8 @@ def lookup_query(connection, words: list[str]) -> tuple[str, bool]:
         if others and _stems(cursor, others) != [[term] for term in others]:
             return query(words), False
     # No term begins with the prefix: the word then matches nothing, as it should.
-    named = [quoted[-1] if term == stem else f'"{term}"' for term in terms] or [quoted[-1]]
+    named = [quoted[-1] if t == stem else '"' + t.replace('"', '""') + '"' for t in terms]
+    named = named or [quoted[-1]]
     last = named[0] if len(named) == 1 else "(" + " OR ".join(named) + ")"
     return " AND ".join([*quoted[:-1], last]), True
 
