@@ -189,7 +189,7 @@ def run(args) -> None:
     user = get_user_model().objects.get_or_create(username="bench-reader")[0]
     client = Client()
     client.force_login(user)
-    # A page far into a list, continued from the annotation made halfway; the last month.
+    # A page far into a list (after the annotation added halfway), and the last month.
     deep = cursor_of(Annotation.objects.get(pk=Annotation.objects.order_by("-pk")[0].pk // 2))
     month = (timezone.now() - datetime.timedelta(days=30)).date().isoformat()
     cases = [
