@@ -45,9 +45,9 @@ def test_it_creates_an_annotation_in_one_transaction_reading_the_article_once(
     client, session, article, claim, django_assert_num_queries
 ):
     # session, user with permissions, article (locked), tag, insert, its history row, the
-    # change log (the article's version: update and read; the event), and the transactions'
-    # own statements (here savepoints inside the test's transaction)
-    with django_assert_num_queries(13) as captured:
+    # change log (the article's version, advanced and read in one statement; the event), and
+    # the transactions' own statements (here savepoints inside the test's transaction)
+    with django_assert_num_queries(12) as captured:
         response = send(
             client, "POST", annotations_url(article), new_annotation(article, "roads"), session
         )
