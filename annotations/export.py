@@ -145,8 +145,8 @@ def export_timezone() -> datetime.tzinfo:
 def csv_lines(
     rows: list[tuple], tz: datetime.tzinfo, cell: Callable[[str], str] = spreadsheet_cell
 ) -> Iterator[str]:
-    """The CSV lines of a chunk of `FIELDS` tuples, each ending in "\\r\\n", each text
-    cell written by `cell`.
+    """The CSV lines of a chunk of `FIELDS` tuples (without their line ends), each text cell
+    written by `cell`.
 
     Costs one query each for the articles, the tags and the users the chunk names; their
     cells are written once, not once a row. An annotation whose article (or tag) was deleted
@@ -194,7 +194,7 @@ def csv_lines(
     ) in rows:
         if article not in articles or tag not in tags:
             continue
-        line = ",".join(
+        yield ",".join(
             (
                 articles[article],
                 str(pk),
@@ -216,7 +216,6 @@ def csv_lines(
                 "" if answers is None else str(answers),
             )
         )
-        yield line + "\r\n"
 
 
 def csv_chunks(queryset: AnnotationQuerySet, *, raw: bool = False) -> Iterator[str]:
@@ -235,9 +234,9 @@ def csv_chunks(queryset: AnnotationQuerySet, *, raw: bool = False) -> Iterator[s
     chunks = queryset.with_reply_count().export_rows(*FIELDS, chunk_size=ITERATOR_CHUNK_SIZE)
     try:
         for rows in chunks:
-            piece = "".join(csv_lines(rows, tz, cell))
-            if piece:
-                yield piece
+            lines = list(csv_lines(rows, tz, cell))
+            if lines:
+                yield "\r\n".join(lines) + "\r\n"
     finally:
         # Close the database cursor now, not when the garbage collector gets to it: a
         # PostgreSQL server-side cursor closed late (after a client hung up mid-download, or

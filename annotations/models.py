@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import connections, models
-from django.db.models import Count, Max, OuterRef, Subquery, Value
+from django.db.models import Count, F, Max, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql.constants import MULTI
 from django.utils import timezone
@@ -175,9 +175,15 @@ class AnnotationQuerySet(models.QuerySet):
 
     def export_order(self) -> "AnnotationQuerySet":
         """Newest article first (the source id breaks ties), each in reading order: the CSV
-        and the JSON-LD exports list annotations alike."""
+        and the JSON-LD exports list annotations alike.
+
+        `start` and `id` are sorted as `+ 0`: named bare, SQLite's planner reads the whole
+        table through an index that begins with the article (`(article, start)`, or the
+        article's with the id), which visits the rows in no order on disk and cost a tenth of
+        an export; it sorts everything after reading either way.
+        """
         return self.alias(orphaned=ORPHANED_LAST).order_by(
-            "-article__date", "article__source_id", "orphaned", "start", "end", "id"
+            "-article__date", "article__source_id", "orphaned", F("start") + 0, "end", F("id") + 0
         )
 
     def export_rows(self, *fields: str, chunk_size: int) -> Iterator[list[tuple]]:

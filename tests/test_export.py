@@ -411,6 +411,13 @@ class TestStreaming:
         with django_assert_max_num_queries(6):
             body_of(client.get(ALL_URL))
 
+    @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
+    def test_it_reads_the_table_in_its_order_on_sqlite(self, article):
+        # Through an index on the article the rows would be visited in no order on disk.
+        plan = Annotation.objects.with_reply_count().export_order().values_list("id").explain()
+        [scan] = [line for line in plan.splitlines() if "SCAN" in line]
+        assert scan.endswith("SCAN annotations_annotation"), plan
+
 
 class TestCommand:
     def test_it_writes_the_same_csv_to_stdout_as_the_web(self, client_viewer, article):
