@@ -18,14 +18,16 @@ from .errors import AnnotationError, Change
 
 
 def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) -> int:
-    """Advance the article's version by one and log `changes` at it; returns the new version.
+    """Advance the article's version by one, recount its annotations (`Article.annotation_count`
+    and the others of services/counts.py) and log `changes` at the version; returns it.
 
     Call inside the transaction that makes the changes, with the article row locked (every
     function here takes that lock first), so versions are handed out in order and a page that
     has seen version N has seen every change up to N. Two queries and one insert.
     """
     Article.objects.filter(pk=article_id).update(
-        annotations_version=models.F("annotations_version") + 1
+        annotations_version=models.F("annotations_version") + 1,
+        **Annotation.objects.counts_per_article(),
     )
     version = Article.objects.filter(pk=article_id).values_list("annotations_version", flat=True)
     version = version.get()
