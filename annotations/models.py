@@ -107,27 +107,6 @@ class AnnotationQuerySet(models.QuerySet):
     def needing_review(self) -> "AnnotationQuerySet":
         return self.filter(status__in=NEEDS_REVIEW)
 
-    def counts_per_article(self) -> dict[str, Coalesce]:
-        """Each article's counts of these annotations, by the names of the article's fields
-        that keep them (`annotation_count`, `needs_review`, `open_claims`, `settled_claims`),
-        as expressions for `Article.objects.filter(...).update(**...)`: the services recount
-        an article with them after each change, and `rebuild_counts` every article."""
-        return {
-            "annotation_count": self._count_per_article(),
-            "needs_review": self.needing_review()._count_per_article(),
-            "open_claims": self.open_claims()._count_per_article(),
-            "settled_claims": self.settled_claims()._count_per_article(),
-        }
-
-    def open_claims(self) -> "AnnotationQuerySet":
-        """Claims the desk has not settled yet (open, or waiting for a source)."""
-        return self.filter(tag__slug="claim", review_state__in=UNSETTLED_STATES)
-
-    def settled_claims(self) -> "AnnotationQuerySet":
-        """Claims the desk has settled (verified, disputed or resolved)."""
-        settled = [state for state in ReviewState if state not in UNSETTLED_STATES]
-        return self.filter(tag__slug="claim", review_state__in=settled)
-
     def duplicates_of(self, *, article, start, end, tag) -> "AnnotationQuerySet":
         """Annotations with the same tag on exactly this passage."""
         return self.filter(article=article, start=start, end=end, tag=tag)
@@ -152,16 +131,6 @@ class AnnotationQuerySet(models.QuerySet):
             .with_reply_count()
             .prefetch_related(models.Prefetch("answered_by", queryset=answering))
         )
-
-    def _count_per_article(self) -> Coalesce:
-        counts = (
-            self.filter(article=OuterRef("pk"))
-            .order_by()
-            .values("article")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counts), Value(0))
 
     def count_per_tag(self) -> dict[tuple[int, int], int]:
         """{(article id, tag id): how many of these annotations}, grouped in the database."""

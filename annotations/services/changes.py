@@ -3,7 +3,7 @@ pages can ask what changed since the one they show (annotations/live.py)."""
 
 from collections.abc import Sequence
 
-from django.db import models
+from django.db import connection
 from django.utils import timezone
 
 from newsroom.models import (
@@ -14,6 +14,7 @@ from ..models import (
     Annotation,
     AnnotationEvent,
 )
+from .counts import RECOUNT_ARTICLE
 from .errors import AnnotationError, Change
 
 
@@ -25,10 +26,12 @@ def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) ->
     function here takes that lock first), so versions are handed out in order and a page that
     has seen version N has seen every change up to N. Two queries and one insert.
     """
-    Article.objects.filter(pk=article_id).update(
-        annotations_version=models.F("annotations_version") + 1,
-        **Annotation.objects.counts_per_article(),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE newsroom_article SET annotations_version = annotations_version + 1, "
+            f"{RECOUNT_ARTICLE} WHERE id = %s",
+            [article_id],
+        )
     version = Article.objects.filter(pk=article_id).values_list("annotations_version", flat=True)
     version = version.get()
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None

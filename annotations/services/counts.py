@@ -21,15 +21,39 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from newsroom.models import (
-    Article,
-)
-
 from ..models import (
+    NEEDS_REVIEW,
+    UNSETTLED_STATES,
     Annotation,
     DailyCount,
     EditorCount,
+    ReviewState,
 )
+
+
+def _listed(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+SETTLED_STATES = [state for state in ReviewState if state not in UNSETTLED_STATES]
+# Sets the four counts of the article row an UPDATE is on, counted from its annotations, each
+# by an index. Written out rather than built with the ORM at each change: building it cost some
+# 3 ms of Python, where the database takes a tenth of a millisecond.
+RECOUNT_ARTICLE = f"""
+    annotation_count = (SELECT count(*) FROM annotations_annotation a
+                        WHERE a.article_id = newsroom_article.id),
+    needs_review = (SELECT count(*) FROM annotations_annotation a
+                    WHERE a.article_id = newsroom_article.id
+                      AND a.status IN ({_listed(NEEDS_REVIEW)})),
+    open_claims = (SELECT count(*) FROM annotations_annotation a
+                   JOIN annotations_tag t ON t.id = a.tag_id AND t.slug = 'claim'
+                   WHERE a.article_id = newsroom_article.id
+                     AND a.review_state IN ({_listed(UNSETTLED_STATES)})),
+    settled_claims = (SELECT count(*) FROM annotations_annotation a
+                      JOIN annotations_tag t ON t.id = a.tag_id AND t.slug = 'claim'
+                      WHERE a.article_id = newsroom_article.id
+                        AND a.review_state IN ({_listed(SETTLED_STATES)}))
+"""
 
 
 @dataclass(frozen=True)
@@ -103,7 +127,8 @@ def _adapt(value):
 def recount_articles() -> None:
     """Recount every article's counts from its annotations: one UPDATE (seconds for a million
     annotations)."""
-    Article.objects.update(**Annotation.objects.counts_per_article())
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE newsroom_article SET {RECOUNT_ARTICLE}")
 
 
 @transaction.atomic
