@@ -196,7 +196,7 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
     adding = annotation._state.adding or annotation.pk is None
     article = Article.objects.select_for_update().get(pk=annotation.article_id)
     changes: list[Change] = []
-    before = left = None
+    before = moved_from = None
     if adding:
         if annotation.author_id is None and actor is not None:
             annotation.author = actor
@@ -213,13 +213,10 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
         annotation.version = stored.version
         _mark_edited(annotation, actor)
         if stored.article_id != article.pk:
-            # Moved to another article: it leaves the first one's page (logged once it has
-            # left, so that the first article's counts no longer hold it).
+            # Moved to another article: it leaves the first one's page (logged below, once it
+            # has left, so that the first article's counts no longer hold it).
             Article.objects.select_for_update().filter(pk=stored.article_id).exists()
-            left = (
-                stored.article_id,
-                (annotation.pk, ChangeKind.DELETED, stored.start, stored.end),
-            )
+            moved_from = stored
         else:
             changes.append((annotation.pk, ChangeKind.CHANGED, stored.start, stored.end))
     if annotation.status == AnchorStatus.ANCHORED:
@@ -227,8 +224,9 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
             article.body, annotation.start, annotation.end
         )
     annotation.save()
-    if left is not None:
-        record_changes(left[0], [left[1]], actor=actor)
+    if moved_from is not None:
+        gone = (annotation.pk, ChangeKind.DELETED, moved_from.start, moved_from.end)
+        record_changes(moved_from.article_id, [gone], actor=actor)
     if adding or not changes:
         changes.append((annotation.pk, ChangeKind.CREATED, None, None))
     record_changes(article.pk, changes, actor=actor)
