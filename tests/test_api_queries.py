@@ -45,10 +45,10 @@ def test_it_creates_an_annotation_in_one_transaction_reading_the_article_once(
     client, session, article, claim, django_assert_num_queries
 ):
     # session, user with permissions, article (locked), tag, insert, its history row, the
-    # change log (the article's version and counts: update and read; the event), the
-    # newsroom's counts (per day, per editor: one upsert each), and the transactions' own
-    # statements (here savepoints inside the test's transaction)
-    with django_assert_num_queries(15) as captured:
+    # change log (the article's version and counts, advanced, recounted and read in one
+    # statement; the event), the newsroom's counts (per day, per editor: one upsert each), and
+    # the transactions' own statements (here savepoints inside the test's transaction)
+    with django_assert_num_queries(14) as captured:
         response = send(
             client, "POST", annotations_url(article), new_annotation(article, "roads"), session
         )
@@ -115,10 +115,10 @@ def test_it_removes_an_annotation_in_constant_queries(
 ):
     # session, user, the annotation; the locks on its article and on it, its replies, the
     # delete of its mentions, of its answers' links to it and of it, its history row, the
-    # change log (three), the newsroom's counts (two), and the transaction's own statements;
+    # change log (two), the newsroom's counts (two), and the transaction's own statements;
     # and its replies read first, so that each is recorded as deleted with it (Undo brings
     # them back)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(17):
         response = send(client, "DELETE", annotation_url(mine), headers=session)
 
     assert response.status_code == 204

@@ -1,10 +1,15 @@
+import datetime
 import os
 import subprocess
 import sys
+from importlib import import_module
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.sessions.backends import db as database_sessions
+from django.contrib.sessions.models import Session
 from django.db import connection
+from django.utils import timezone
 
 from config.settings import BASE_DIR, database_from_url, envbool
 
@@ -101,7 +106,25 @@ def test_it_opens_sqlite_in_wal_mode():
         assert cursor.fetchone()[0] == "wal"
 
 
+@pytest.mark.django_db
+def test_it_reads_a_session_only_while_it_is_stored_and_unexpired():
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore
+    session = store()
+    session["editor"] = "zoe"
+    session.save()
+
+    assert store(session.session_key).load() == {"editor": "zoe"}
+    assert store("x" * 32).load() == {}
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    expired = store(session.session_key)
+    assert expired.load() == {}
+    assert expired.session_key is None
+
+
 def test_it_keeps_sessions_in_the_database_for_several_app_servers():
     # Nothing a login needs lives in one process's memory: any server behind the proxy answers.
-    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    engine = import_module(django_settings.SESSION_ENGINE)
+    assert issubclass(engine.SessionStore, database_sessions.SessionStore)
     assert django_settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"

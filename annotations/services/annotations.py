@@ -36,16 +36,16 @@ def find_tag(value: str | None, *, field: str = "tag") -> Tag:
     """The tag whose slug is `value` (white space around it ignored), for the page's forms
     and the API alike. `field` names the part of the request that carried it."""
     slug = (value or "").strip()
-    tag = Tag.objects.filter(slug=slug).first() if slug else None
-    if tag is None:
+    try:
+        return Tag.objects.get(slug=slug)
+    except Tag.DoesNotExist:
         known = ", ".join(Tag.objects.order_by("slug").values_list("slug", flat=True))
         if not slug:
-            raise AnnotationError(f"Choose a tag. One of: {known}.", field=field)
+            raise AnnotationError(f"Choose a tag. One of: {known}.", field=field) from None
         raise AnnotationError(
             f"There is no tag “{Truncator(slug).chars(40)}”. Choose one of: {known}.",
             field=field,
-        )
-    return tag
+        ) from None
 
 
 def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]:
