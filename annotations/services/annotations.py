@@ -239,6 +239,12 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
 def delete_annotations(annotations, *, actor=None) -> int:
     """Delete several annotations (the admin's bulk action), each as `delete_annotation` does.
     Returns how many were deleted; ones deleted meanwhile are skipped."""
+    annotations = list(annotations)
+    # All their articles locked first, in the order of their ids: each delete keeps the
+    # newsroom's counts it changed locked to the end, so a writer that holds an article this
+    # loop comes to later, waiting for those counts, would wait for us as we wait for it.
+    articles = Article.objects.select_for_update().order_by("pk")
+    list(articles.filter(pk__in={a.article_id for a in annotations}).values("pk"))
     deleted = 0
     for annotation in annotations:
         try:
