@@ -79,7 +79,7 @@ def desk(db):
     return {"alice": alice, "bob": bob, "first": first, "second": second}
 
 
-def test_they_match_a_fresh_count_after_every_kind_of_change(desk):
+def test_it_matches_a_fresh_count_after_every_kind_of_change(desk):
     alice, bob, first, second = desk["alice"], desk["bob"], desk["first"], desk["second"]
     claim, figure, rebuttal = tag("claim"), tag("figure"), tag("rebuttal")
     made = {}
@@ -145,7 +145,7 @@ def test_they_match_a_fresh_count_after_every_kind_of_change(desk):
     assert Annotation.objects.filter(author=None).count() == 5  # all of bob's
 
 
-def test_a_stale_article_saved_keeps_the_counts(desk):
+def test_it_keeps_the_counts_when_a_stale_article_is_saved(desk):
     stale = Article.objects.get(pk=desk["first"].pk)
     AnnotationFactory(article=desk["first"], tag=tag("claim"))
 
@@ -156,7 +156,7 @@ def test_a_stale_article_saved_keeps_the_counts(desk):
     assert Article.objects.get(pk=stale.pk).open_claims == 1
 
 
-def test_renaming_the_claims_tag_counts_the_articles_claims_again(admin_client, desk):
+def test_it_counts_the_claims_again_when_the_claims_tag_is_renamed(admin_client, desk):
     AnnotationFactory(article=desk["first"], tag=tag("claim"))
     claim = tag("claim")
     form = {
@@ -174,7 +174,7 @@ def test_renaming_the_claims_tag_counts_the_articles_claims_again(admin_client, 
     assert Article.objects.get(pk=desk["first"].pk).open_claims == 0
 
 
-def test_rebuilding_recounts_what_was_written_around_the_services(desk):
+def test_it_rebuilds_what_was_written_around_the_services(desk):
     AnnotationFactory(article=desk["first"], tag=tag("claim"), author=desk["alice"])
     AnnotationFactory(article=desk["second"], tag=tag("figure"), status="fuzzy")
     Annotation.objects.filter(tag=tag("claim")).update(review_state="verified")
@@ -187,7 +187,7 @@ def test_rebuilding_recounts_what_was_written_around_the_services(desk):
     assert kept() == fresh()
 
 
-def test_the_command_rebuilds_them(desk, capsys):
+def test_it_rebuilds_from_the_command_line(desk, capsys):
     AnnotationFactory(article=desk["first"], tag=tag("claim"))
     DailyCount.objects.all().delete()
 
