@@ -1,12 +1,15 @@
 """Two editors on one article, in two browser contexts: each sees the other's changes without
 a reload, and nothing they are working on is taken away (Chromium through Playwright)."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from annotations.models import Annotation, ApiToken
+from annotations.services import update_annotation
 
 from .factories import ArticleFactory, EditorFactory, tag
 from .test_browser_annotating import (
@@ -186,3 +189,93 @@ def test_it_says_edited_by_when_the_last_editor_is_not_the_author(desk, live_ser
         "edited by tomas", timeout=LIVE
     )
     expect(a.locator(f"#annotation-{annotation.pk} .byline")).to_contain_text("maria")
+
+
+# One request at a time ------------------------------------------------------------------------
+# Each answer redraws the page from the version its request was sent from, in the elements the
+# page showed then: one that lands after another answer replaced them finds nothing to draw on.
+
+
+def hold(page, pattern):
+    """Keeps the page's requests whose URL matches `pattern` waiting; returns the list of those
+    waiting and the function that lets them go (in the order sent) and holds no more."""
+    waiting = []
+    matches = re.compile(pattern)
+    page.route(matches, lambda route: waiting.append(route))
+
+    def release():
+        for route in waiting:
+            route.continue_()
+        page.unroute(matches)
+
+    return waiting, release
+
+
+def console_errors(page):
+    seen = []
+    page.on("console", lambda m: m.type == "error" and seen.append(m.text))
+    return seen
+
+
+def test_it_opens_the_form_once_and_keeps_it_through_a_change_to_its_entry(desk, live_server):
+    a, b, a_user, b_user = desk
+    b_user.is_staff = True  # staff may change anyone's annotation
+    b_user.save()
+    errors = console_errors(a)
+    drag_select(a, "30% of the budget")
+    toolbar(a).get_by_role("button", name="Claim", exact=True).click()
+    expect(a.locator("#count-total")).to_have_text("1")
+    mine = Annotation.objects.get()
+    forms = []
+    a.on("request", lambda request: "edit=1" in request.url and forms.append(request.url))
+    # B changes the note just as A asks for the form, whose answer is slow to come: a poll in
+    # the meantime would redraw the entry the form is on its way to.
+    update_annotation(mine, note="Theirs", actor=b_user)
+    _, release = hold(a, r"/annotations/\d+/\?edit=1")
+    entry = a.locator(f"#annotation-{mine.pk}")
+    entry.get_by_role("link", name="Edit").click()
+    a.wait_for_timeout(LIVE)
+    release()
+    note = a.get_by_label("Note", exact=True)
+    expect(note).to_be_focused()
+    expect(note).to_have_value("Theirs")  # the form was asked for after B's change
+    note.fill("Mine, typed while B's change comes in")
+    # B's change reaches the page: the entry being edited, its form and its text stay.
+    expect(a.get_by_role("status")).to_contain_text("1 annotation changed by tomas", timeout=LIVE)
+    a.wait_for_timeout(500)  # what the poll brought is settled
+    expect(note).to_have_value("Mine, typed while B's change comes in")
+    expect(note).to_be_focused()
+    assert len(forms) == 1, forms
+    entry.get_by_role("button", name="Save").click()
+    expect(entry.locator(".note")).to_have_text("Mine, typed while B's change comes in")
+    assert Annotation.objects.get().note == "Mine, typed while B's change comes in"
+    assert len(forms) == 1, forms
+    assert not errors, errors
+    assert_not_reloaded(a)
+
+
+def test_it_sends_a_change_once_the_poll_under_way_is_answered(desk, live_server):
+    a, b, _, _ = desk
+    errors = console_errors(a)
+    drag_select(a, "30% of the budget")
+    toolbar(a).get_by_role("button", name="Claim", exact=True).click()
+    expect(a.locator("#count-total")).to_have_text("1")
+    mine = Annotation.objects.get()
+    drag_select(b, "12%")
+    toolbar(b).get_by_role("button", name="Figure").click()
+    expect(b.locator("#count-total")).to_have_text("2")
+    # A's page asks whether anything changed, and the answer is slow to come; meanwhile A
+    # deletes her claim.
+    polls, release = hold(a, r"/changes/")
+    a.wait_for_timeout(LIVE)
+    assert polls
+    a.locator(f"#annotation-{mine.pk}").get_by_role("button", name="Delete").click()
+    a.wait_for_timeout(500)
+    release()
+    expect(a.get_by_role("status")).to_contain_text("Deleted the claim")
+    expect(a.get_by_role("status").get_by_role("button", name="Undo")).to_be_visible()
+    assert_agree(a, 1)
+    a.wait_for_timeout(LIVE)  # and the polls after it agree
+    assert_agree(a, 1)
+    assert not errors, errors
+    assert_not_reloaded(a)

@@ -483,6 +483,13 @@
 
   // Live: what the page shows, sent with every request --------------------------------------
 
+  // One request at a time (hx-sync on #annotating, templates/annotations/article_detail.html):
+  // htmx picks a request's target when it sends it, and looks for the out-of-band parts of its
+  // answer in the document of the element that sent it. An answer that lands after another one
+  // replaced those (the poll's #live, an entry it redrew) would draw nothing, or lose the form
+  // the editor asked for. So the page's requests wait their turn, each sent with the version
+  // the answer before it left, and the poll is dropped while any other is under way.
+
   function live() {
     return document.getElementById("live");
   }
@@ -543,9 +550,9 @@
 
   // Polling: every few seconds while the tab is visible, "anything since version N?". An
   // empty 204 when nothing changed. Skipped while the editor selects text or picks a passage,
-  // so a selection in progress is never redrawn under the mouse.
+  // so a selection in progress is never redrawn under the mouse, and (hx-sync on #live) while
+  // any other request of the page is under way: see "One request at a time" above.
   const POLL_SECONDS = Number(root.dataset.pollSeconds) || 3;
-  let polling = false;
 
   function busy() {
     const selection = document.getSelection();
@@ -555,10 +562,9 @@
   }
 
   function poll() {
-    if (polling || document.hidden || busy()) return;
-    polling = true;
+    if (document.hidden || busy()) return;
     htmx.ajax("GET", live().dataset.changesUrl, { source: live(), target: "#live",
-      swap: "outerHTML" }).finally(() => { polling = false; });
+      swap: "outerHTML" });
   }
 
   setInterval(poll, POLL_SECONDS * 1000);
@@ -717,20 +723,26 @@
   function reopenWithUnsaved(id) {
     const item = document.getElementById(`annotation-${id}`);
     const link = item && item.querySelector("a[hx-get]"); // its Edit link, or its form's Cancel
+    if (!link || !unsaved.has(id)) {
+      unsaved.delete(id);
+      return false;
+    }
+    // A fresh form, which carries the restored version to save against; the unsaved text
+    // goes into it once it is there (refill), however long it waits for its turn.
+    const url = `${link.getAttribute("hx-get").split("?")[0]}?edit=1`;
+    htmx.ajax("GET", url, { source: link, target: `#${item.id}`, swap: "outerHTML" });
+    return true;
+  }
+
+  function refill(id) {
+    const form = document.querySelector(`#annotation-${id} .edit-form`);
     const kept = unsaved.get(id);
     unsaved.delete(id);
-    if (!link || !kept) return false;
-    // A fresh form, which carries the restored version to save against.
-    const url = `${link.getAttribute("hx-get").split("?")[0]}?edit=1`;
-    htmx.ajax("GET", url, { source: link, target: `#${item.id}`, swap: "outerHTML" }).then(() => {
-      const form = document.querySelector(`#annotation-${id} .edit-form`);
-      if (!form) return;
-      form.elements.tag.value = kept.tag;
-      form.elements.note.value = kept.note;
-      form.elements.note.focus();
-      say("Restored, with the note you had not saved: save it or cancel.");
-    });
-    return true;
+    if (!form || !kept) return;
+    form.elements.tag.value = kept.tag;
+    form.elements.note.value = kept.note;
+    form.elements.note.focus();
+    say("Restored, with the note you had not saved: save it or cancel.");
   }
 
   function focusAfter(plan) {
@@ -738,6 +750,10 @@
     if (plan.action === "restore") {
       if (reopenWithUnsaved(plan.id)) return;
       if (item) firstControl(item).focus();
+      return;
+    }
+    if (plan.action === "edit" && unsaved.has(plan.id)) {
+      refill(plan.id);
       return;
     }
     if ((plan.action === "update" || plan.action === "show") && item) {

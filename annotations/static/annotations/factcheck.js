@@ -73,6 +73,7 @@
         // Asked directly, not by clicking: the prompt may have come in a moment ago, before
         // htmx has wired its buttons.
         htmx.ajax("GET", cancel.getAttribute("hx-get"), {
+          source: cancel, // takes its turn with the page's other requests (annotate.js)
           target: cancel.getAttribute("hx-target"),
           swap: "outerHTML",
         });
