@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 
 
@@ -10,7 +11,10 @@ class AnnotationsConfig(AppConfig):
         # The search tables and their triggers live outside the models (annotations/search.py):
         # on SQLite the triggers step aside while migrations alter tables; after every
         # `migrate` they are made again where missing, and the index rebuilt.
+        from .fts5 import prepare_connection
         from .search import install_after_migrate, set_aside_before_migrate
 
         pre_migrate.connect(set_aside_before_migrate, sender=self)
         post_migrate.connect(install_after_migrate, sender=self)
+        # Each SQLite connection gets the temporary tables a search asks about its words.
+        connection_created.connect(prepare_connection)

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -17,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from . import charts, claimreview, search, stats
+from . import charts, claimreview, stats
 from .export import streamed_download
 from .finding import OPEN_CLAIMS, WAITING_FOR_REVIEW, AnnotationFilter
 from .highlighting import tag_css
@@ -48,30 +47,38 @@ def authors():
 def query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("before", None)
     return query.urlencode()
+
+
+def page_number(value: str | None) -> int:
+    """The page asked for; the first for anything that is not a number."""
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
 
 
 @login_required
 @require_safe
 @vary_on_headers("HX-Request")
 def desk(request: HttpRequest) -> HttpResponse:
-    """The search page. Four queries for a page of results: the tags (for the controls), the
-    count, the page with articles, tags and authors, and the highlights of its words."""
-    filters = AnnotationFilter(request.GET)
+    """The search page. Four queries for a page of results besides the tags (for the controls
+    and the form): the matches (or the count), the page with articles, tags and authors, and
+    the highlights of its words; on SQLite a search also asks the index what its last word
+    begins (annotations/fts5.py), and filters that pass few annotations list them."""
     tags = list(Tag.objects.all())
-    page, groups = None, []
+    filters = AnnotationFilter(request.GET, tags=tags)
+    found, groups = None, []
     if filters.is_valid():
-        annotations = filters.annotations().with_related().defer("article__body")
-        page = Paginator(annotations, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
-        found = list(page)
-        marked = search.highlights([a.pk for a in found], filters.cleaned_data["q"])
-        for annotation in found:
-            annotation.highlight = marked.get(annotation.pk)
-        groups = group_by_article(found)
+        page = page_number(request.GET.get("page"))
+        found = filters.find(page, RESULTS_PER_PAGE, highlight=True)
+        groups = group_by_article(found.annotations)
     chosen = {name: request.GET.getlist(name) for name in ("tag", "author", "review", "status")}
     context = {
         "filters": filters,
-        "page": page,
+        "found": found,
+        "limit": f"{found.limit:,}" if found else "",
         "groups": groups,
         "tags": tags,
         "tag_css": tag_css(tags),

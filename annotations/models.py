@@ -235,6 +235,12 @@ class Annotation(models.Model):
             models.Index(
                 fields=["tag", "review_state", "article"], name="annotation_tag_review_article"
             ),
+            # The desk's lists, newest first: every column it filters on, so a page walks the
+            # index alone whatever the filters (annotations/finding.py).
+            models.Index(
+                fields=["created", "tag", "review_state", "status", "author", "article"],
+                name="annotation_desk",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,13 +19,19 @@ A query is a few words: every word must occur (stemmed, case and accents folded)
 also as the start of a longer word, so results follow the typing.
 """
 
+import datetime
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from . import fts5
 
 CONFIG = "newsroom_search"
 MAX_WORDS = 12
@@ -92,10 +98,8 @@ SQLITE_TRIGGERS = {
     " DELETE FROM articles_search WHERE rowid = old.id; END",
 }
 SQLITE_TABLES = {
-    "annotations_search": "fts5(quote, note, replies, prefix='2 3', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
-    "articles_search": "fts5(title, body, prefix='2 3', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
+    "annotations_search": f"fts5(quote, note, replies, prefix='2 3', tokenize='{fts5.TOKENIZER}')",
+    "articles_search": f"fts5(title, body, prefix='2 3', tokenize='{fts5.TOKENIZER}')",
 }
 SQLITE_REBUILD = [
     "DELETE FROM annotations_search",
@@ -324,48 +328,120 @@ def install_after_migrate(sender, using="default", **kwargs) -> None:
 # --- Searching --------------------------------------------------------------------------------
 
 
-def _sqlite_match(words: list[str]) -> str:
-    """An FTS5 query: each word a quoted string (so nothing in it is syntax), all required,
-    the last one also as a prefix."""
-    terms = ['"' + word.replace('"', '""') + '"' for word in words]
-    terms[-1] += "*"
-    return " AND ".join(terms)
-
-
 def _pg_match(words: list[str]) -> str:
     # `\w+` words hold no tsquery operator, so they can be joined into one.
     return " & ".join(words) + ":*"
 
 
+class Search:
+    """The words of one search and, on SQLite, the FTS5 query they make (worked out once per
+    search: it takes a few small statements, see `fts5.lookup_query`)."""
+
+    def __init__(self, query: str | None, using: str = "default") -> None:
+        self.words = words_of(query)
+        self.connection = connections[using]
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    @cached_property
+    def fts5_query(self) -> tuple[str, bool]:
+        """(the FTS5 query, whether looking up one annotation with it is cheap)"""
+        return fts5.lookup_query(self.connection, self.words)
+
+
 def matching(annotations: QuerySet, query: str | None) -> QuerySet:
     """`annotations` narrowed to those whose quote, note or replies hold every word of
     `query`, with a `search_rank` (higher is better). Unchanged when there are no words."""
-    words = words_of(query)
-    if not words:
+    search = Search(query, annotations.db)
+    if not search:
         return annotations
-    if _is_postgres(connections[annotations.db]):
+    if _is_postgres(search.connection):
         tsquery = f"to_tsquery('{CONFIG}', %s)"
         return annotations.extra(
             tables=["annotations_search"],
             select={"search_rank": f"ts_rank(annotations_search.document, {tsquery})"},
-            select_params=[_pg_match(words)],
+            select_params=[_pg_match(search.words)],
             where=[
                 "annotations_search.rowid = annotations_annotation.id",
                 f"annotations_search.document @@ {tsquery}",
             ],
-            params=[_pg_match(words)],
+            params=[_pg_match(search.words)],
         )
+    hits = _sqlite_hits(annotations, fts5.query(search.words))
+    return hits.extra(select={"search_rank": SQLITE_RANK})
+
+
+def _sqlite_hits(annotations: QuerySet, expression: str) -> QuerySet:
     # The unary `+` keeps SQLite from probing the full-text index once per annotation: the
     # search runs once, and each hit looks its annotation up by primary key.
     return annotations.extra(
         tables=["annotations_search"],
-        select={"search_rank": SQLITE_RANK},
         where=[
             "annotations_annotation.id = +annotations_search.rowid",
             "annotations_search MATCH %s",
         ],
-        params=[_sqlite_match(words)],
+        params=[expression],
     )
+
+
+class Match(NamedTuple):
+    id: int
+    created: datetime.datetime
+    rank: float
+
+
+# Filters that pass at most this many annotations have each looked up in the index.
+LOOKED_UP_AT_MOST = 2_000
+
+
+def recent_matches(annotations: QuerySet, search: Search, limit: int) -> list[Match]:
+    """Up to `limit` of `annotations` that match `search`, the most recently added first (the
+    highest ids), each with its creation time and rank (higher is better).
+
+    The full-text index keeps each word's annotations in id order, so a common word's newest
+    matches are read from the end of its list and the rest are never touched: ranking every
+    match of a word in half the annotations would take seconds.
+    """
+    if _is_postgres(search.connection):
+        newest = matching(annotations, " ".join(search.words)).order_by("-id")
+        return [Match(*row) for row in newest.values_list("id", "created", "search_rank")[:limit]]
+    expression, cheap_lookup = search.fts5_query
+    if cheap_lookup and annotations.query.has_filters():
+        # Filters that pass few annotations (one article's, say): look each of them up in the
+        # index, rather than read a common word's matches far back, maybe to the first, and
+        # look each match up in the annotations to find them.
+        if annotations[: LOOKED_UP_AT_MOST + 1].count() <= LOOKED_UP_AT_MOST:
+            few = dict(annotations.values_list("id", "created"))
+            return _sqlite_looked_up(search.connection, expression, few, limit)
+    hits = (
+        _sqlite_hits(annotations, expression)
+        .extra(select=fts5.OCCURRENCES)
+        .order_by(RawSQL("annotations_search.rowid", ()).desc())  # read backwards by FTS5
+        .values_list("id", "created", *fts5.OCCURRENCES)[:limit]
+    )
+    return _ranked(list(hits))
+
+
+def _sqlite_looked_up(connection, expression: str, created: dict, limit: int) -> list[Match]:
+    if not created:
+        return []
+    ids = sorted(created, reverse=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, {', '.join(fts5.OCCURRENCES.values())} FROM annotations_search"
+            f" WHERE annotations_search MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})"
+            " ORDER BY rowid DESC LIMIT %s",
+            [expression, *ids, limit],
+        )
+        rows = [(pk, created[pk], *rest) for pk, *rest in cursor.fetchall()]
+    return _ranked(rows)
+
+
+def _ranked(rows: list[tuple]) -> list[Match]:
+    """Rows of (id, created, `fts5.OCCURRENCES`...) as ranked Matches."""
+    ranks = fts5.ranks([row[2:] for row in rows])
+    return [Match(pk, created, rank) for (pk, created, *_), rank in zip(rows, ranks, strict=True)]
 
 
 def matching_articles(articles: QuerySet, query: str | None) -> QuerySet:
@@ -390,7 +466,7 @@ def matching_articles(articles: QuerySet, query: str | None) -> QuerySet:
         tables=["articles_search"],
         select={"search_rank": SQLITE_ARTICLE_RANK},
         where=["newsroom_article.id = +articles_search.rowid", "articles_search MATCH %s"],
-        params=[_sqlite_match(words)],
+        params=[fts5.query(words)],
     )
 
 
@@ -452,17 +528,19 @@ def fragment(marked: str, *, around: int = 80) -> str:
     return ("…" if start else "") + marked[start:end] + ("…" if end < len(marked) else "")
 
 
-def highlights(annotation_ids: Iterable[int], query: str | None) -> dict[int, Highlight]:
+def highlights(annotation_ids: Iterable[int], search: Search | str | None) -> dict[int, Highlight]:
     """{annotation id: its Highlight} for a page of search results. One query (two on
-    PostgreSQL); none when the query has no words or there are no ids.
+    PostgreSQL); none when the search has no words or there are no ids.
 
     SQLite's FTS5 marks the words itself. On PostgreSQL, `ts_headline` would read `<…>` in an
     editor's note as markup and drop it, so the database only says what each searched word
     stems to, and the words that begin with a stem are marked here."""
-    words, ids = words_of(query), [int(pk) for pk in annotation_ids]
+    if not isinstance(search, Search):
+        search = Search(search)
+    words, ids = search.words, [int(pk) for pk in annotation_ids]
     if not words or not ids:
         return {}
-    connection = connections["default"]
+    connection = search.connection
     marks = [START, STOP]
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
@@ -487,13 +565,18 @@ def highlights(annotation_ids: Iterable[int], query: str | None) -> dict[int, Hi
                 for pk, quote, note, replies in cursor.fetchall()
             ]
         else:
+            expression, cheap_lookup = search.fts5_query
+            # One lookup per id when that is cheap, else one pass over the ids' range.
+            in_ids = f"rowid IN ({placeholders})"
+            if not cheap_lookup:
+                in_ids = f"rowid BETWEEN {min(ids)} AND {max(ids)} AND +{in_ids}"
             cursor.execute(
                 f"""SELECT rowid, highlight(annotations_search, 0, %s, %s),
                         snippet(annotations_search, 1, %s, %s, '…', 25),
                         snippet(annotations_search, 2, %s, %s, '…', 25)
                     FROM annotations_search
-                    WHERE annotations_search MATCH %s AND rowid IN ({placeholders})""",
-                [*marks, *marks, *marks, _sqlite_match(words), *ids],
+                    WHERE annotations_search MATCH %s AND {in_ids}""",
+                [*marks, *marks, *marks, expression, *ids],
             )
             rows = cursor.fetchall()
     found = {}

@@ -236,10 +236,10 @@ def annotation_page(
     page_id: str,
     collection_id: str,
     label: str,
-    total: int,
-    start_index: int,
+    total: int | None,
+    start_index: int | None,
     first: str,
-    last: str,
+    last: str | None,
     next_page: str | None = None,
     prev_page: str | None = None,
     present=annotation_to_jsonld,
@@ -248,23 +248,28 @@ def annotation_page(
     pages a collection.
 
     `next`/`prev` are left out, not null, where there is no such page: the model allows only a
-    URI there. `present` turns each item into JSON-LD (`reply_to_jsonld` for a thread).
+    URI there. So are `total`, `last` and `startIndex` where they are not known (a search
+    across articles does not count past a limit). `present` turns each item into JSON-LD
+    (`reply_to_jsonld` for a thread).
     """
+    collection = {
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "label": label,
+        "total": total,
+        "first": first,
+        "last": last,
+    }
     page = {
         "@context": CONTEXT,
         "id": page_id,
         "type": "AnnotationPage",
-        "partOf": {
-            "id": collection_id,
-            "type": "AnnotationCollection",
-            "label": label,
-            "total": total,
-            "first": first,
-            "last": last,
-        },
+        "partOf": {key: value for key, value in collection.items() if value is not None},
         "startIndex": start_index,
         "items": [present(a, links, context=False) for a in annotations],
     }
+    if start_index is None:
+        del page["startIndex"]
     if next_page:
         page["next"] = next_page
     if prev_page:

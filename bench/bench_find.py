@@ -174,7 +174,9 @@ def run(args) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
+    from annotations.finding import cursor_of
     from annotations.models import Annotation
 
     warnings.filterwarnings("ignore", message="No directory at")
@@ -195,6 +197,9 @@ def run(args) -> None:
     user = get_user_model().objects.get_or_create(username="bench-reader")[0]
     client = Client()
     client.force_login(user)
+    # A page far into a list (after the annotation added halfway), and the last month.
+    deep = cursor_of(Annotation.objects.get(pk=Annotation.objects.order_by("-pk")[0].pk // 2))
+    month = (timezone.now() - datetime.timedelta(days=30)).date().isoformat()
     cases = [
         ("search API", "/api/annotations/?q=harbour+dredging", 100),
         ("search API", "/api/annotations/?q=budget", 100),
@@ -206,6 +211,14 @@ def run(args) -> None:
         ("desk", "/desk/?tag=claim&review=open&review=needs-source", 200),
         ("desk", "/desk/?status=fuzzy&status=orphaned&since=2025-06-01", 200),
         ("desk", "/desk/?q=council+budget&author=editor03", 200),
+        # More cases of the search at scale (docs/search.md): a common word with filters that
+        # pass few annotations, a pair of words in some 1,400, a word in one article or in
+        # the last month, and a list's page far from its start.
+        ("search API", "/api/annotations/?q=budget&tag=claim&review=disputed&author=editor07", 100),
+        ("search API", "/api/annotations/?q=cafe+zoe", 100),
+        ("desk", "/desk/?q=budget&article=bench-00042", 200),
+        ("desk", f"/desk/?q=harbour&since={month}", 200),
+        ("list API", f"/api/annotations/?tag=claim&before={deep}", 100),
         ("stats", "/desk/stats/", 300),
         ("articles", "/", 300),
         ("articles", "/?sort=oldest", 300),

@@ -1,15 +1,15 @@
 """The API's search across articles: annotations filtered and searched (docs/search.md)."""
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router
 
 from .. import webannotation as wa
-from ..finding import AnnotationFilter
+from ..finding import LIMIT, AnnotationFilter
 from ..services import (
     AnnotationError,
 )
 from .errors import error_responses
-from .operations import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, page_bounds
+from .operations import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from .schemas import (
     AnnotationPageOut,
 )
@@ -63,6 +63,11 @@ def find_annotations(
     ),
     page: int = Query(1, ge=1, le=MAX_PAGE),
     per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
+    before: str | None = Query(
+        None,
+        description=f"A cursor from a `next` link: the page after it, for lists of more than "
+        f"{LIMIT:,}.",
+    ),
 ):
     # The parameters above document and type the query; the desk page's form checks their
     # values, so the page and the API refuse bad values in the same words.
@@ -70,21 +75,37 @@ def find_annotations(
     if not filters.is_valid():
         problems = filters.problems()
         raise AnnotationError("The filters are not valid: " + " ".join(problems))
-    annotations = filters.annotations().with_related().defer("article__body")
-    total = annotations.count()
-    pages, offset = page_bounds(total, page, per_page)
-    items = list(annotations[offset : offset + per_page])
+    found = filters.find(page, per_page)
+    if found.number is not None and found.number != page:
+        if found.pages is None:
+            raise Http404(
+                f"There is no page {page}: page numbers reach the first {found.limit:,} results; "
+                "past them, follow the `next` links."
+            )
+        raise Http404(f"There is no page {page}: the last page is {found.pages}.")
     links = wa.Links.for_request(request)
+    label = "Annotations found" if filters.is_active() else "All annotations"
+    if found.more_than_limit and found.ranked:
+        label += f": the {found.limit:,} most recently added of more, best match first"
+    elif found.more_than_limit:
+        label += f": more than {found.limit:,}, newest first"
+    next_page = prev_page = None
+    if found.next_cursor:
+        next_page = filtered_url(request, page=None, before=found.next_cursor)
+    elif found.has_next:
+        next_page = filtered_url(request, page=str(found.number + 1))
+    if found.number is not None and found.number > 1:
+        prev_page = filtered_url(request, page=str(found.number - 1))
     return wa.annotation_page(
-        items,
+        found.annotations,
         links,
-        page_id=filtered_url(request, page=str(page)),
-        collection_id=filtered_url(request, page=None, per_page=None),
-        label="Annotations found" if filters.is_active() else "All annotations",
-        total=total,
-        start_index=offset,
-        first=filtered_url(request, page="1"),
-        last=filtered_url(request, page=str(pages)),
-        next_page=filtered_url(request, page=str(page + 1)) if page < pages else None,
-        prev_page=filtered_url(request, page=str(page - 1)) if page > 1 else None,
+        page_id=filtered_url(request, page=found.number and str(found.number)),
+        collection_id=filtered_url(request, page=None, per_page=None, before=None),
+        label=label,
+        total=found.total,
+        start_index=found.start,
+        first=filtered_url(request, page="1", before=None),
+        last=found.pages and filtered_url(request, page=str(found.pages), before=None),
+        next_page=next_page,
+        prev_page=prev_page,
     )

@@ -208,9 +208,11 @@ class CollectionRefOut(Schema):
     id: str
     type: Literal["AnnotationCollection"]
     label: str
-    total: int = Field(ge=0)
+    total: int | None = Field(
+        None, ge=0, description="Left out when more annotations match than are counted."
+    )
     first: str
-    last: str
+    last: str | None = Field(None, description="Left out when pages go on by cursor.")
 
 
 class AnnotationPageOut(Schema):
@@ -218,7 +220,7 @@ class AnnotationPageOut(Schema):
     id: str
     type: Literal["AnnotationPage"]
     partOf: CollectionRefOut
-    startIndex: int = Field(ge=0)
+    startIndex: int | None = Field(None, ge=0, description="Left out on a page after a cursor.")
     items: list[AnnotationOut]
     next: str | None = None
     prev: str | None = None
@@ -273,7 +275,7 @@ class ReplyPageOut(Schema):
     id: str
     type: Literal["AnnotationPage"]
     partOf: CollectionRefOut
-    startIndex: int = Field(ge=0)
+    startIndex: int | None = Field(None, ge=0, description="Left out on a page after a cursor.")
     items: list[ReplyOut]
     next: str | None = None
     prev: str | None = None

@@ -73,7 +73,7 @@ def count_what_exists(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0005_desk_indexes'),
+        ('annotations', '0006_desk_index'),
         ('newsroom', '0006_article_counts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
