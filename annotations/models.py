@@ -226,6 +226,10 @@ class Annotation(models.Model):
         indexes = [
             models.Index(fields=["article", "start"], name="annotation_article_start"),
             models.Index(fields=["review_state"], name="annotation_review_state"),
+            # An article's annotations awaiting review, recounted after each change to it
+            # (services/counts.py): a seek over the few fuzzy or orphaned ones, not a read of
+            # every annotation of the article.
+            models.Index(fields=["status", "article"], name="annotation_status_article"),
             # The desk: newest first, and its filters by tag, review state and author; an
             # article's claims, recounted after each change (services/counts.py).
             models.Index(fields=["created", "tag"], name="annotation_created_tag"),
