@@ -79,6 +79,24 @@ def test_it_lists_annotations_in_constant_queries(
     schemas.AnnotationPageOut.model_validate(page)
 
 
+def test_it_lists_reviewed_annotations_without_a_query_per_reviewer(
+    client, session, article, django_assert_num_queries
+):
+    annotate(article, 6)
+    reviewers = [EditorFactory() for _ in range(3)]
+    for n, annotation in enumerate(Annotation.objects.filter(article=article)):
+        Annotation.objects.filter(pk=annotation.pk).update(
+            reviewed_by=reviewers[n % 3], reviewed_at=annotation.created
+        )
+
+    # session, user, article, page (not full: no count), tags, authors, reviewers
+    with django_assert_num_queries(7):
+        response = client.get(annotations_url(article))
+
+    reviewed_by = {item["review"]["by"] for item in response.json()["items"]}
+    assert reviewed_by == {reviewer.username for reviewer in reviewers}
+
+
 def test_it_counts_the_annotations_only_when_a_page_is_full(
     client, session, article, django_assert_num_queries
 ):

@@ -198,8 +198,11 @@ def list_annotations(
     per_page: int = Query(ANNOTATIONS_PER_PAGE, ge=1, le=ANNOTATIONS_PER_PAGE),
 ):
     article = get_article_to_read(source_id)
-    # The few tags and authors fetched once each, not joined into (and built for) every row.
-    annotations = Annotation.objects.for_article(article).prefetch_related("tag", "author")
+    # The few tags, authors and reviewers fetched once each, not joined into (and built for)
+    # every row.
+    annotations = Annotation.objects.for_article(article).prefetch_related(
+        "tag", "author", "reviewed_by"
+    )
     offset = (page - 1) * per_page
     items = list(annotations.in_reading_order()[offset : offset + per_page])
     # A page that is not full is the last: its items tell the total, and the count is saved.
