@@ -22,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .anchoring import Outcome
 from .export import csv_chunks, streamed_download
+from .finding import CLAIM_TAG
 from .models import (
     AnchorStatus,
     Annotation,
@@ -43,6 +44,7 @@ from .services import (
     delete_reply,
     edit_reply,
     needs_source,
+    recount_articles,
     restore_deleted_annotation,
     save_annotation,
 )
@@ -129,6 +131,13 @@ class TagAdmin(HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(annotation_count=Count("annotations"))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # The articles count their claims by the tag's slug: when a tag takes the claims'
+        # slug or gives it up, every article's claims are counted again (in this transaction).
+        if change and "slug" in form.changed_data and CLAIM_TAG in (form.initial["slug"], obj.slug):
+            recount_articles()
 
     def get_deleted_objects(self, objs, request):
         """Refuse to delete a tag that an annotation's history still names: every History

@@ -110,20 +110,6 @@ class AnnotationQuerySet(models.QuerySet):
     def needing_review(self) -> "AnnotationQuerySet":
         return self.filter(status__in=NEEDS_REVIEW)
 
-    def counts_per_article(self) -> dict[str, Coalesce]:
-        """Each article's `annotation_count` and how many of them `needs_review`, as
-        expressions for `Article.objects.annotate(**...)`: a list of articles gets its counts
-        in its own query (no query per row) and can be sorted by them."""
-        return {
-            "annotation_count": self._count_per_article(),
-            "needs_review": self.needing_review()._count_per_article(),
-            "open_claims": self.open_claims()._count_per_article(),
-        }
-
-    def open_claims(self) -> "AnnotationQuerySet":
-        """Claims the desk has not settled yet (open, or waiting for a source)."""
-        return self.filter(tag__slug="claim", review_state__in=UNSETTLED_STATES)
-
     def duplicates_of(self, *, article, start, end, tag) -> "AnnotationQuerySet":
         """Annotations with the same tag on exactly this passage."""
         return self.filter(article=article, start=start, end=end, tag=tag)
@@ -148,16 +134,6 @@ class AnnotationQuerySet(models.QuerySet):
             .with_reply_count()
             .prefetch_related(models.Prefetch("answered_by", queryset=answering))
         )
-
-    def _count_per_article(self) -> Coalesce:
-        counts = (
-            self.filter(article=OuterRef("pk"))
-            .order_by()
-            .values("article")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(counts), Value(0))
 
     def count_per_tag(self) -> dict[tuple[int, int], int]:
         """{(article id, tag id): how many of these annotations}, grouped in the database."""
@@ -288,7 +264,12 @@ class Annotation(models.Model):
         indexes = [
             models.Index(fields=["article", "start"], name="annotation_article_start"),
             models.Index(fields=["review_state"], name="annotation_review_state"),
-            # The desk: newest first, counts per week and tag, claims per editor and article.
+            # An article's annotations awaiting review, recounted after each change to it
+            # (services/counts.py): a seek over the few fuzzy or orphaned ones, not a read of
+            # every annotation of the article.
+            models.Index(fields=["status", "article"], name="annotation_status_article"),
+            # The desk: newest first, and its filters by tag, review state and author; an
+            # article's claims, recounted after each change (services/counts.py).
             models.Index(fields=["created", "tag"], name="annotation_created_tag"),
             models.Index(
                 fields=["tag", "review_state", "author"], name="annotation_tag_review_author"
@@ -312,6 +293,49 @@ class Annotation(models.Model):
         except Tag.DoesNotExist:
             tag = "(deleted tag)"
         return f"{tag}: {self.quote[:60]}"
+
+
+class DailyCount(models.Model):
+    """How many annotations made on `day` (in the site's time zone) have `tag` and are in
+    `review_state` now. Written by annotations/services/ in the transaction of every change
+    that moves an annotation from one count to another; `rebuild_counts` recounts them all.
+    The statistics read these few rows instead of counting the annotations."""
+
+    day = models.DateField()
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    review_state = models.CharField(max_length=12, choices=ReviewState.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "tag", "review_state"], name="daily_count_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.tag_id} {self.review_state}: {self.count}"
+
+
+class EditorCount(models.Model):
+    """How many of `author`'s annotations have `tag` and are in `review_state` now, kept as
+    `DailyCount` is. Annotations without an author (the account was deleted) are not here:
+    they are what the daily counts hold beyond these."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    review_state = models.CharField(max_length=12, choices=ReviewState.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "tag", "review_state"], name="editor_count_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} {self.tag_id} {self.review_state}: {self.count}"
 
 
 class ChangeKind(models.TextChoices):

@@ -1,6 +1,7 @@
-"""The desk's statistics: each a small table counted by one aggregate query in the database
-(never by reading annotations into Python), drawn as a chart by charts.py and downloadable as
-CSV. The desk page `/desk/stats/` shows them all.
+"""The desk's statistics: each a small table read from the counts the services keep with every
+change (annotations/services/counts.py: per day and tag, per editor and tag, per article),
+never by counting the annotations themselves, drawn as a chart by charts.py and downloadable
+as CSV. The desk page `/desk/stats/` shows them all.
 """
 
 import csv
@@ -9,13 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from newsroom.models import Article
+
 from .export import neutralise
 from .finding import CLAIM_TAG, OPEN_STATES
-from .models import Annotation, Tag, safe_colour
+from .models import DailyCount, EditorCount, Tag, safe_colour
 
 WEEKS = 12
 TOP_ARTICLES = 10
@@ -65,13 +68,9 @@ class Table:
 
 def _open_and_resolved() -> dict:
     return {
-        "open": Count("id", filter=Q(review_state__in=OPEN_STATES)),
-        "resolved": Count("id", filter=~Q(review_state__in=OPEN_STATES)),
+        "open": Sum("count", filter=Q(review_state__in=OPEN_STATES), default=0),
+        "resolved": Sum("count", filter=~Q(review_state__in=OPEN_STATES), default=0),
     }
-
-
-def _claims():
-    return Annotation.objects.filter(tag__slug=CLAIM_TAG).order_by()
 
 
 OPEN_AND_RESOLVED = [
@@ -80,31 +79,29 @@ OPEN_AND_RESOLVED = [
 ]
 
 
-def week_starts(today: datetime.date, weeks: int = WEEKS) -> list[datetime.datetime]:
-    """Midnight of the Monday of each of the last `weeks` weeks, oldest first, and of the
-    next Monday (the end of the last bucket), in the current time zone."""
+def week_starts(today: datetime.date, weeks: int = WEEKS) -> list[datetime.date]:
+    """The Monday of each of the last `weeks` weeks, oldest first, and the next Monday (the
+    end of the last bucket)."""
     monday = today - datetime.timedelta(days=today.weekday())
-    days = [monday - datetime.timedelta(weeks=weeks - 1 - i) for i in range(weeks + 1)]
-    zone = timezone.get_current_timezone()
-    return [datetime.datetime.combine(day, datetime.time(), tzinfo=zone) for day in days]
+    return [monday - datetime.timedelta(weeks=weeks - 1 - i) for i in range(weeks + 1)]
 
 
-def per_tag_per_week() -> Table:
-    """Annotations made per week and tag over the last weeks: one query, a count per week as
-    a filtered COUNT (plain comparisons of the creation time, which an index can serve)."""
+def daily_totals(starts: list[datetime.date]) -> dict[int, dict[str, int]]:
+    """Per tag id: how many annotations were made in each week of `starts` (`w0`, `w1`, …),
+    and how many are `open` and `resolved` now whenever made. One query over the daily counts
+    (a row per day, tag and review state), whatever the number of annotations."""
+    weeks = {
+        f"w{i}": Sum("count", filter=Q(day__gte=starts[i], day__lt=starts[i + 1]), default=0)
+        for i in range(len(starts) - 1)
+    }
+    rows = DailyCount.objects.order_by().values("tag_id").annotate(**weeks, **_open_and_resolved())
+    return {row["tag_id"]: row for row in rows}
+
+
+def per_tag_per_week(tags: list[Tag], totals: dict[int, dict[str, int]]) -> Table:
+    """Annotations made per week and tag over the last weeks (those deleted since not
+    counted), from `daily_totals`."""
     starts = week_starts(timezone.localdate())
-    tags = list(Tag.objects.all())
-    buckets = {
-        f"w{i}": Count("id", filter=Q(created__gte=starts[i], created__lt=starts[i + 1]))
-        for i in range(WEEKS)
-    }
-    counts = {
-        row["tag_id"]: row
-        for row in Annotation.objects.filter(created__gte=starts[0], created__lt=starts[-1])
-        .order_by()
-        .values("tag_id")
-        .annotate(**buckets)
-    }
     table = Table(
         name="tags-per-week",
         title=f"Annotations per tag, last {WEEKS} weeks",
@@ -112,20 +109,34 @@ def per_tag_per_week() -> Table:
         series=[Series(tag.label, safe_colour(tag.color)) for tag in tags],
     )
     for i in range(WEEKS):
-        values = [counts.get(tag.pk, {}).get(f"w{i}", 0) for tag in tags]
+        values = [totals.get(tag.pk, {}).get(f"w{i}", 0) for tag in tags]
         table.rows.append(Row(f"{starts[i]:%-d %b %Y}", values))
     return table
 
 
-def claims_per_editor_and_overall() -> tuple[Table, Table]:
+def claims_per_editor_and_overall(
+    tags: list[Tag], totals: dict[int, dict[str, int]]
+) -> tuple[Table, Table]:
     """Open and resolved claims per editor (the busiest first), and of all claims: one query
-    grouped by author; the overall counts add up its few rows (one per editor)."""
+    over the per-editor counts; the claims whose author's account is gone are what the
+    `daily_totals` hold beyond the editors'."""
     rows = list(
-        _claims()
+        EditorCount.objects.filter(tag__slug=CLAIM_TAG)
         .values("author__username")
-        .annotate(**_open_and_resolved(), total=Count("id"))
-        .order_by("-total", "author__username")
+        .annotate(**_open_and_resolved(), total=Sum("count"))
+        .filter(total__gt=0)
     )
+    claim = next((tag for tag in tags if tag.slug == CLAIM_TAG), None)
+    everyone = totals.get(claim.pk, {}) if claim else {}
+    open_total, resolved_total = everyone.get("open", 0), everyone.get("resolved", 0)
+    gone = {
+        "author__username": None,
+        "open": open_total - sum(row["open"] for row in rows),
+        "resolved": resolved_total - sum(row["resolved"] for row in rows),
+    }
+    if gone["open"] or gone["resolved"]:
+        rows.append(gone)
+    rows.sort(key=lambda row: (-(row["open"] + row["resolved"]), row["author__username"] or ""))
     per_editor = Table(
         name="claims-per-editor",
         title="Open and resolved claims per editor",
@@ -146,21 +157,17 @@ def claims_per_editor_and_overall() -> tuple[Table, Table]:
         series=OPEN_AND_RESOLVED,
         note="Open: open or needs a source. Resolved: verified, disputed or resolved.",
     )
-    open_total = sum(row["open"] for row in rows)
-    resolved_total = sum(row["resolved"] for row in rows)
     overall.rows.append(Row("All claims", [open_total, resolved_total]))
     return overall, per_editor
 
 
 def articles_with_most_open_claims() -> Table:
-    """The articles with the most open claims, with their resolved ones: one query grouped by
-    article over the claims."""
+    """The articles with the most open claims, with their resolved ones: the first rows of the
+    articles sorted by the open claims they count."""
     rows = (
-        _claims()
-        .values("article__source_id", "article__title")
-        .annotate(**_open_and_resolved())
-        .filter(open__gt=0)
-        .order_by("-open", "article__title")[:TOP_ARTICLES]
+        Article.objects.filter(open_claims__gt=0)
+        .values("source_id", "title", "open_claims", "settled_claims")
+        .order_by("-open_claims", "title")[:TOP_ARTICLES]
     )
     table = Table(
         name="articles-open-claims",
@@ -169,27 +176,24 @@ def articles_with_most_open_claims() -> Table:
         series=OPEN_AND_RESOLVED,
     )
     for row in rows:
-        url = reverse("article_detail", args=[row["article__source_id"]])
-        table.rows.append(Row(row["article__title"], [row["open"], row["resolved"]], url))
+        url = reverse("article_detail", args=[row["source_id"]])
+        table.rows.append(Row(row["title"], [row["open_claims"], row["settled_claims"]], url))
     return table
 
 
 def all_tables() -> dict[str, Table]:
-    """Every table, in the page's order: three aggregate queries (and one for the tags)."""
-    overall, per_editor = claims_per_editor_and_overall()
-    tables = [overall, per_editor, articles_with_most_open_claims(), per_tag_per_week()]
+    """Every table, in the page's order: four queries (the tags, the daily counts, the
+    per-editor counts, the articles)."""
+    tags = list(Tag.objects.all())
+    totals = daily_totals(week_starts(timezone.localdate()))
+    overall, per_editor = claims_per_editor_and_overall(tags, totals)
+    tables = [overall, per_editor, articles_with_most_open_claims(), per_tag_per_week(tags, totals)]
     return {table.name: table for table in tables}
 
 
 def table(name: str) -> Table | None:
-    builders = {
-        "claims": lambda: claims_per_editor_and_overall()[0],
-        "claims-per-editor": lambda: claims_per_editor_and_overall()[1],
-        "articles-open-claims": articles_with_most_open_claims,
-        "tags-per-week": per_tag_per_week,
-    }
-    build = builders.get(name)
-    return build() if build else None
+    """One table by its name (each costs little: they all come from kept counts)."""
+    return all_tables().get(name)
 
 
 class _Line:

@@ -144,14 +144,9 @@ class ArticleAdmin(HistoryAdmin):
         css = {"all": ["newsroom/admin-diff.css"]}
 
     def get_queryset(self, request):
-        # Counts in the same query as the rows (no query per row). The body, up to megabytes
-        # per article, is left out: only the change form reads it (one query there).
-        return (
-            super()
-            .get_queryset(request)
-            .defer("body")
-            .annotate(**Annotation.objects.counts_per_article())
-        )
+        # The body, up to megabytes per article, is left out: only the change form reads it
+        # (one query there). The counts are the article's own fields.
+        return super().get_queryset(request).defer("body")
 
     def get_deleted_objects(self, objs, request):
         """Refuse to delete an article with annotations, live or deleted-but-restorable:
@@ -184,14 +179,6 @@ class ArticleAdmin(HistoryAdmin):
     def unarchive(self, request: HttpRequest, queryset) -> None:
         count = queryset.filter(archived=True).update(archived=False)
         self.message_user(request, f"Unarchived {count} article{'' if count == 1 else 's'}.")
-
-    @admin.display(description="Annotations", ordering="annotation_count")
-    def annotation_count(self, article: Article) -> int:
-        return article.annotation_count
-
-    @admin.display(description="Awaiting review", ordering="needs_review")
-    def needs_review(self, article: Article) -> int:
-        return article.needs_review
 
     @admin.display(description="Blocks as stored")
     def block_list(self, article: Article) -> str:

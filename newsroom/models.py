@@ -15,6 +15,15 @@ from .history import HistoricalRecords
 
 BLOCK_SEPARATOR = "\n\n"
 
+# The article's fields that only annotations/services/ writes, each by its own UPDATE.
+KEPT_BY_ANNOTATIONS = (
+    "annotations_version",
+    "annotation_count",
+    "needs_review",
+    "open_claims",
+    "settled_claims",
+)
+
 
 class BlockKind(models.TextChoices):
     PARAGRAPH = "paragraph", "Paragraph"
@@ -46,9 +55,6 @@ def check_blocks(blocks: Sequence[BlockText]) -> None:
 
 
 class ArticleQuerySet(models.QuerySet):
-    def with_annotation_count(self) -> "ArticleQuerySet":
-        return self.annotate(annotation_count=models.Count("annotations"))
-
     def listed(self) -> "ArticleQuerySet":
         """The articles the lists show: all but the archived ones."""
         return self.filter(archived=False)
@@ -89,8 +95,21 @@ class Article(models.Model):
         help_text="Advanced by every change to the article's annotations or text; open pages "
         "ask for what changed since the version they show.",
     )
+    # How many annotations the article has, recounted by annotations/services/ in the
+    # transaction of every change to them, so the lists can sort and filter by these numbers
+    # without counting a million annotations for each page.
+    annotation_count = models.PositiveIntegerField("annotations", default=0, editable=False)
+    needs_review = models.PositiveIntegerField(
+        "awaiting review", default=0, editable=False, help_text="Fuzzy or orphaned annotations."
+    )
+    open_claims = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Claims still open or waiting for a source."
+    )
+    settled_claims = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Claims verified, disputed or resolved."
+    )
 
-    history = HistoricalRecords(excluded_fields=["body", "file_hash", "annotations_version"])
+    history = HistoricalRecords(excluded_fields=["body", "file_hash", *KEPT_BY_ANNOTATIONS])
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -103,14 +122,15 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        # The annotations' version only moves by its own UPDATE (annotations/services/): an
-        # instance read before a change must not write an older number back, or open pages
-        # would miss changes and cached text would be taken for current.
+        # The annotations' version and counts only move by their own UPDATE
+        # (annotations/services/): an instance read before a change must not write older
+        # numbers back, or open pages would miss changes, cached text would be taken for
+        # current and the lists would count wrong.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "annotations_version"
+                if not field.primary_key and field.name not in KEPT_BY_ANNOTATIONS
             ]
         super().save(*args, **kwargs)
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from annotations.access import EDITORS_GROUP
 from annotations.anchoring import context_around
 from annotations.models import Annotation, ChangeKind, Tag
-from annotations.services import create_article, record_changes
+from annotations.services import Counted, count_change, create_article, record_changes
 from newsroom.models import Article, BlockKind, BlockText
 
 User = get_user_model()
@@ -135,8 +135,10 @@ class AnnotationFactory(factory.django.DjangoModelFactory):
             suffix=suffix,
             **kwargs,
         )
-        # As every write does (annotations/services/): the article's version moves on.
+        # As every write does (annotations/services/): the article's version moves on, and
+        # the counts with it.
         change = (annotation.pk, ChangeKind.CREATED, None, None)
         record_changes(annotation.article_id, [change], actor=annotation.author)
+        count_change(None, Counted.of(annotation))
         kwargs["article"].refresh_from_db(fields=["annotations_version"])
         return annotation

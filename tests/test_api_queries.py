@@ -45,9 +45,10 @@ def test_it_creates_an_annotation_in_one_transaction_reading_the_article_once(
     client, session, article, claim, django_assert_num_queries
 ):
     # session, user with permissions, article (locked), tag, insert, its history row, the
-    # change log (the article's version, advanced and read in one statement; the event), and
+    # change log (the article's version and counts, advanced, recounted and read in one
+    # statement; the event), the newsroom's counts (per day, per editor: one upsert each), and
     # the transactions' own statements (here savepoints inside the test's transaction)
-    with django_assert_num_queries(12) as captured:
+    with django_assert_num_queries(14) as captured:
         response = send(
             client, "POST", annotations_url(article), new_annotation(article, "roads"), session
         )
@@ -76,6 +77,24 @@ def test_it_lists_annotations_in_constant_queries(
     page = response.json()
     assert len(page["items"]) == page["partOf"]["total"] == count
     schemas.AnnotationPageOut.model_validate(page)
+
+
+def test_it_lists_reviewed_annotations_without_a_query_per_reviewer(
+    client, session, article, django_assert_num_queries
+):
+    annotate(article, 6)
+    reviewers = [EditorFactory() for _ in range(3)]
+    for n, annotation in enumerate(Annotation.objects.filter(article=article)):
+        Annotation.objects.filter(pk=annotation.pk).update(
+            reviewed_by=reviewers[n % 3], reviewed_at=annotation.created
+        )
+
+    # session, user, article, page (not full: no count), tags, authors, reviewers
+    with django_assert_num_queries(7):
+        response = client.get(annotations_url(article))
+
+    reviewed_by = {item["review"]["by"] for item in response.json()["items"]}
+    assert reviewed_by == {reviewer.username for reviewer in reviewers}
 
 
 def test_it_counts_the_annotations_only_when_a_page_is_full(
@@ -114,9 +133,10 @@ def test_it_removes_an_annotation_in_constant_queries(
 ):
     # session, user, the annotation; the locks on its article and on it, its replies, the
     # delete of its mentions, of its answers' links to it and of it, its history row, the
-    # change log (three), and the transaction's own statements; and its replies read first,
-    # so that each is recorded as deleted with it (Undo brings them back)
-    with django_assert_max_num_queries(16):
+    # change log (two), the newsroom's counts (two), and the transaction's own statements;
+    # and its replies read first, so that each is recorded as deleted with it (Undo brings
+    # them back)
+    with django_assert_max_num_queries(17):
         response = send(client, "DELETE", annotation_url(mine), headers=session)
 
     assert response.status_code == 204

@@ -5,16 +5,17 @@ import csv
 import datetime
 import io
 import re
+from unittest import mock
 
 import pytest
 from django.utils import timezone
 
 from annotations import charts, stats
-from annotations.models import Annotation
 
 from .factories import AnnotationFactory, ArticleFactory, EditorFactory, tag
 
 pytestmark = pytest.mark.django_db
+THREE_WEEKS = datetime.timedelta(weeks=3)
 
 
 @pytest.fixture
@@ -41,11 +42,20 @@ def test_it_counts_open_and_resolved_claims(claims):
     assert rows(tables["articles-open-claims"]) == [("Busy article", 3, 1), ("Calm article", 1, 1)]
 
 
+def test_it_counts_the_claims_of_a_deleted_account_apart(claims):
+    claims["bob"].delete()
+
+    tables = stats.all_tables()
+
+    assert rows(tables["claims"]) == [("All claims", 4, 2)]
+    assert rows(tables["claims-per-editor"]) == [("alice", 3, 1), ("(account deleted)", 1, 1)]
+    assert tables["claims-per-editor"].rows[1].url == ""
+
+
 def test_it_counts_annotations_per_tag_and_week(claims):
-    old = AnnotationFactory(article=claims["calm"], tag=tag("rebuttal"))
-    Annotation.objects.filter(pk=old.pk).update(
-        created=timezone.now() - datetime.timedelta(weeks=3)
-    )
+    # Made three weeks ago (the counts are kept by each write, so the time is the write's).
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - THREE_WEEKS):
+        AnnotationFactory(article=claims["calm"], tag=tag("rebuttal"))
     table = stats.all_tables()["tags-per-week"]
 
     assert len(table.rows) == stats.WEEKS

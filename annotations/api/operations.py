@@ -144,14 +144,8 @@ def list_articles(
     page: int = Query(1, ge=1, le=MAX_PAGE),
     per_page: int = Query(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE),
 ):
-    # Explicit order: Django drops Meta.ordering from GROUP BY queries such as this count;
-    # the id makes pages stable among articles of the same date and title.
-    articles = (
-        Article.objects.listed()
-        .with_annotation_count()
-        .defer("body")
-        .order_by("-date", "title", "id")
-    )
+    # The id makes pages stable among articles of the same date and title.
+    articles = Article.objects.listed().defer("body").order_by("-date", "title", "id")
     total = articles.count()
     pages, offset = page_bounds(total, page, per_page)
     links = wa.Links.for_request(request)
@@ -174,7 +168,6 @@ def list_articles(
 )
 def get_article(request, source_id: str):
     article = get_article_to_read(source_id)
-    article.annotation_count = article.annotations.count()
     blocks = [
         {"kind": block.kind, "start": start, "end": start + len(block.text)}
         for block, start in article.blocks_with_starts()
@@ -205,8 +198,11 @@ def list_annotations(
     per_page: int = Query(ANNOTATIONS_PER_PAGE, ge=1, le=ANNOTATIONS_PER_PAGE),
 ):
     article = get_article_to_read(source_id)
-    # The few tags and authors fetched once each, not joined into (and built for) every row.
-    annotations = Annotation.objects.for_article(article).prefetch_related("tag", "author")
+    # The few tags, authors and reviewers fetched once each, not joined into (and built for)
+    # every row.
+    annotations = Annotation.objects.for_article(article).prefetch_related(
+        "tag", "author", "reviewed_by"
+    )
     offset = (page - 1) * per_page
     items = list(annotations.in_reading_order()[offset : offset + per_page])
     # A page that is not full is the last: its items tell the total, and the count is saved.

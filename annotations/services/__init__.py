@@ -5,7 +5,8 @@ Views, the JSON API, both admins and the importer call these functions. They che
 transaction each, and raise `AnnotationError` with a message a person understands. One module
 per kind of change: `articles` (new articles, new text), `annotations` (create, change, delete,
 restore), `factcheck` (review states, replies, mentions, answers), `reanchoring` (annotations
-placed on a changed text), `changes` (the change log and the locks every write takes).
+placed on a changed text), `changes` (the change log and the locks every write takes),
+`counts` (the counts the lists and the statistics read, kept with every change).
 docs/architecture.md shows where they sit; docs/anchoring.md explains re-anchoring.
 """
 
@@ -30,6 +31,12 @@ from .articles import (
 )
 from .changes import (
     record_changes,
+)
+from .counts import (
+    Counted,
+    count_change,
+    rebuild_counts,
+    recount_articles,
 )
 from .errors import (
     AnnotationError,
@@ -59,6 +66,10 @@ __all__ = [
     "replace_article_text",
     "save_new_article",
     "record_changes",
+    "Counted",
+    "count_change",
+    "rebuild_counts",
+    "recount_articles",
     "check_note",
     "check_selection",
     "create_annotation",

@@ -17,6 +17,7 @@ from ..models import (
     Tag,
 )
 from .changes import _mark_edited, check_version, lock_for_change, record_changes
+from .counts import Counted, count_change
 from .errors import AnnotationError, Change
 from .factcheck import REPLY_DELETED_WITH_ANNOTATION, restore_replies_deleted_with, sync_mentions
 from .reanchoring import reanchor_restored
@@ -108,6 +109,7 @@ def create_annotation(
     record_changes(
         article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor or author
     )
+    count_change(None, Counted.of(annotation))
     if "@" in annotation.note:  # a new note has no mentions to take back
         sync_mentions(annotation, None, annotation.note, by=author)
     return annotation
@@ -129,6 +131,7 @@ def update_annotation(
     `@mentioned` in the note are told it was them."""
     lock_for_change(annotation)
     check_version(annotation, version)
+    before = Counted.of(annotation)
     fields = []
     if tag is not None and tag.pk != annotation.tag_id:
         annotation.tag = tag
@@ -140,6 +143,7 @@ def update_annotation(
         annotation.save(update_fields=[*fields, *_mark_edited(annotation, actor)])
         change = (annotation.pk, ChangeKind.CHANGED, annotation.start, annotation.end)
         record_changes(annotation.article_id, [change], actor=actor)
+        count_change(before, Counted.of(annotation))
     if "note" in fields:
         sync_mentions(annotation, None, annotation.note, by=actor or annotation.author)
     return annotation
@@ -178,6 +182,11 @@ def delete_annotation(annotation: Annotation, *, version=None, actor=None) -> No
         reply.delete()
     annotation.delete()
     record_changes(annotation.article_id, [change], actor=actor)
+    count_change(Counted.of(annotation), None)
+
+
+# What `save_annotation` reads of the stored row: its place, version, and what it is counted by.
+STORED_FIELDS = ("article", "start", "end", "version", "tag", "author", "review_state", "created")
 
 
 @transaction.atomic
@@ -187,31 +196,41 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
     adding = annotation._state.adding or annotation.pk is None
     article = Article.objects.select_for_update().get(pk=annotation.article_id)
     changes: list[Change] = []
+    before = moved_from = None
     if adding:
         if annotation.author_id is None and actor is not None:
             annotation.author = actor
     else:
-        stored = Annotation.objects.select_for_update().filter(pk=annotation.pk)
-        stored = stored.values("article_id", "start", "end", "version").first()
+        stored = (
+            Annotation.objects.select_for_update()
+            .only(*STORED_FIELDS)
+            .filter(pk=annotation.pk)
+            .first()
+        )
         if stored is None:
             raise AnnotationError("This annotation has been deleted meanwhile.", status=409)
-        annotation.version = stored["version"]
+        before = Counted.of(stored)
+        annotation.version = stored.version
         _mark_edited(annotation, actor)
-        if stored["article_id"] != article.pk:
-            # Moved to another article: it leaves the first one's page.
-            Article.objects.select_for_update().filter(pk=stored["article_id"]).exists()
-            gone = (annotation.pk, ChangeKind.DELETED, stored["start"], stored["end"])
-            record_changes(stored["article_id"], [gone], actor=actor)
+        if stored.article_id != article.pk:
+            # Moved to another article: it leaves the first one's page (logged below, once it
+            # has left, so that the first article's counts no longer hold it).
+            Article.objects.select_for_update().filter(pk=stored.article_id).exists()
+            moved_from = stored
         else:
-            changes.append((annotation.pk, ChangeKind.CHANGED, stored["start"], stored["end"]))
+            changes.append((annotation.pk, ChangeKind.CHANGED, stored.start, stored.end))
     if annotation.status == AnchorStatus.ANCHORED:
         annotation.prefix, annotation.suffix = context_around(
             article.body, annotation.start, annotation.end
         )
     annotation.save()
+    if moved_from is not None:
+        gone = (annotation.pk, ChangeKind.DELETED, moved_from.start, moved_from.end)
+        record_changes(moved_from.article_id, [gone], actor=actor)
     if adding or not changes:
         changes.append((annotation.pk, ChangeKind.CREATED, None, None))
     record_changes(article.pk, changes, actor=actor)
+    count_change(before, Counted.of(annotation))
     sync_mentions(annotation, None, annotation.note, by=actor or annotation.author)
     return annotation
 
@@ -220,6 +239,12 @@ def save_annotation(annotation: Annotation, *, actor=None) -> Annotation:
 def delete_annotations(annotations, *, actor=None) -> int:
     """Delete several annotations (the admin's bulk action), each as `delete_annotation` does.
     Returns how many were deleted; ones deleted meanwhile are skipped."""
+    annotations = list(annotations)
+    # All their articles locked first, in the order of their ids: each delete keeps the
+    # newsroom's counts it changed locked to the end, so a writer that holds an article this
+    # loop comes to later, waiting for those counts, would wait for us as we wait for it.
+    articles = Article.objects.select_for_update().order_by("pk")
+    list(articles.filter(pk__in={a.article_id for a in annotations}).values("pk"))
     deleted = 0
     for annotation in annotations:
         try:
@@ -272,4 +297,5 @@ def restore_deleted_annotation(record, *, actor=None) -> tuple[Annotation, Outco
     restored.save(update_fields=["created"])
     restore_replies_deleted_with(annotation)
     record_changes(article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor)
+    count_change(None, Counted.of(annotation))
     return annotation, outcome

@@ -14,11 +14,13 @@ from ..models import (
     Annotation,
     AnnotationEvent,
 )
+from .counts import RECOUNT_ARTICLE
 from .errors import AnnotationError, Change
 
 
 def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) -> int:
-    """Advance the article's version by one and log `changes` at it; returns the new version.
+    """Advance the article's version by one, recount its annotations (`Article.annotation_count`
+    and the others of services/counts.py) and log `changes` at the version; returns it.
 
     Call inside the transaction that makes the changes, with the article row locked (every
     function here takes that lock first), so versions are handed out in order and a page that
@@ -45,12 +47,15 @@ def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) ->
 
 
 def advance_version(article_id: int) -> int:
-    """Add one to the article's version and return the new one, in one statement (UPDATE …
-    RETURNING, which SQLite has had since 3.35 and PostgreSQL for long): every write runs
-    this, and the ORM has no way to say it."""
+    """Add one to the article's version, recount its annotations (`RECOUNT_ARTICLE`) and return
+    the new version, in one statement (UPDATE … RETURNING, which SQLite has had since 3.35 and
+    PostgreSQL for long): every write runs this, and the ORM has no way to say it."""
     table = Article._meta.db_table
     column = Article._meta.get_field("annotations_version").column
-    sql = f'UPDATE "{table}" SET "{column}" = "{column}" + 1 WHERE "id" = %s RETURNING "{column}"'
+    sql = (
+        f'UPDATE "{table}" SET "{column}" = "{column}" + 1, {RECOUNT_ARTICLE}'
+        f' WHERE "id" = %s RETURNING "{column}"'
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [article_id])
         return cursor.fetchone()[0]

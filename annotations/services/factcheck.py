@@ -21,6 +21,7 @@ from ..models import (
     ReviewState,
 )
 from .changes import lock_for_change, record_changes
+from .counts import Counted, count_change
 from .errors import AnnotationError
 
 REPLY_MAX_LENGTH = 2000
@@ -53,6 +54,7 @@ def set_review(annotation: Annotation, *, state, source: str | None = None, by) 
             field="review",
         )
     lock_for_change(annotation)
+    before = Counted.of(annotation)
     if source is not None:
         source = source.strip()
         if len(source) > SOURCE_MAX_LENGTH:
@@ -76,6 +78,7 @@ def set_review(annotation: Annotation, *, state, source: str | None = None, by) 
         update_fields=["review_state", "review_source", "reviewed_by", "reviewed_at", "modified"]
     )
     record_desk_change(annotation, actor=by)
+    count_change(before, Counted.of(annotation))
     return annotation
 
 
