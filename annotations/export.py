@@ -236,7 +236,8 @@ def csv_chunks(queryset: AnnotationQuerySet, *, raw: bool = False) -> Iterator[s
         for rows in chunks:
             lines = list(csv_lines(rows, tz, cell))
             if lines:
-                yield "\r\n".join(lines) + "\r\n"
+                lines.append("")  # so that the piece ends with a line end
+                yield "\r\n".join(lines)
     finally:
         # Close the database cursor now, not when the garbage collector gets to it: a
         # PostgreSQL server-side cursor closed late (after a client hung up mid-download, or

@@ -452,7 +452,9 @@ def collection_chunks(
     for rows in chunks:
         items = export_items(rows, links)
         while batch := [to_json(item) for item in islice(items, STREAM_BATCH)]:
-            yield ("," if total else "") + "\n" + ",\n".join(batch)
+            # The separator joins the first item, not the whole piece: a piece is a copy less.
+            batch[0] = ("," if total else "") + "\n" + batch[0]
+            yield ",\n".join(batch)
             total += len(batch)
     yield f'\n]}}, "total": {total}}}\n'
 
