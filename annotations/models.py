@@ -163,12 +163,17 @@ class AnnotationQuerySet(models.QuerySet):
         )
 
     def export_rows(self, *fields: str, chunk_size: int) -> Iterator[list[tuple]]:
-        """`fields` of each annotation in export order, in lists of up to `chunk_size` tuples
-        of the values as the database driver hands them over.
+        """`rows` in export order."""
+        return self.export_order().rows(*fields, chunk_size=chunk_size)
 
-        For the exports, which read every annotation: the ORM's conversion of each value
-        (`values_list()`) cost as much as writing the row. So dates come as dates, times as
-        aware datetimes from PostgreSQL and as the text stored from SQLite (in UTC,
+    def rows(self, *fields: str, chunk_size: int) -> Iterator[list[tuple]]:
+        """`fields` of each annotation in this queryset's order, in lists of up to
+        `chunk_size` tuples of the values as the database driver hands them over.
+
+        For the exports and the API's lists, which read many annotations: the ORM's
+        conversion of each value (`values_list()`) cost as much as writing the row. So dates
+        come as dates, times as aware datetimes from PostgreSQL and as the text stored from
+        SQLite (in UTC,
         "2025-08-08 14:03:07.120000": the driver would parse it into a datetime only for the
         export to format it back). Rows are read a chunk at a time (a server-side cursor on
         PostgreSQL), so memory stays flat; the query runs when the first chunk is asked for,
@@ -177,7 +182,7 @@ class AnnotationQuerySet(models.QuerySet):
         connection = connections[self.db]
         if connection.vendor == "sqlite":
             fields = tuple(self._as_stored_text(name) for name in fields)
-        query = self.export_order().values_list(*fields).query
+        query = self.values_list(*fields).query
         chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         yield from query.get_compiler(self.db).execute_sql(
             MULTI, chunked_fetch=chunked, chunk_size=chunk_size

@@ -311,7 +311,7 @@ def annotation_page(
     `next`/`prev` are left out, not null, where there is no such page: the model allows only a
     URI there. So are `total`, `last` and `startIndex` where they are not known (a search
     across articles does not count past a limit). `present` turns each item into JSON-LD
-    (`reply_to_jsonld` for a thread).
+    (`reply_to_jsonld` for a thread); None when the items are JSON-LD already (`export_items`).
     """
     collection = {
         "id": collection_id,
@@ -327,7 +327,11 @@ def annotation_page(
         "type": "AnnotationPage",
         "partOf": {key: value for key, value in collection.items() if value is not None},
         "startIndex": start_index,
-        "items": [present(a, links, context=False) for a in annotations],
+        "items": (
+            [present(a, links, context=False) for a in annotations]
+            if present
+            else list(annotations)
+        ),
     }
     if start_index is None:
         del page["startIndex"]
@@ -346,9 +350,10 @@ def export_rows(article: Article | None = None) -> Iterator[list[tuple]]:
     return annotations.export_rows(*EXPORT_FIELDS, chunk_size=EXPORT_CHUNK)
 
 
-def export_items(rows: list[tuple], links: Links) -> Iterator[dict]:
+def export_items(rows: list[tuple], links: Links, *, replies: bool = True) -> Iterator[dict]:
     """The export's items for a chunk of `EXPORT_FIELDS` rows: each annotation, followed by
-    its replies (W3C annotations "replying" to it, the thread oldest first).
+    its replies (W3C annotations "replying" to it, the thread oldest first) unless
+    `replies=False` (an API page lists annotations alone).
 
     The articles, tags and users the chunk names come in one query each, not joined into
     every row, and each tag's body and each user's `creator` is built once and shared by its
@@ -370,7 +375,7 @@ def export_items(rows: list[tuple], links: Links) -> Iterator[dict]:
     user_ids = {row[11] for row in rows} | {row[16] for row in rows}
     users = get_user_model().objects.in_bulk(user_ids - {None})
     creators = {pk: creator_of(user) for pk, user in users.items()}
-    replied = [row[0] for row in rows if row[18]]
+    replied = [row[0] for row in rows if row[18]] if replies else []
     threads: dict[int, list[Reply]] = {}
     if replied:
         for reply in Reply.objects.filter(annotation__in=replied).select_related("author"):

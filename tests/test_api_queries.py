@@ -70,8 +70,9 @@ def test_it_lists_annotations_in_constant_queries(
 ):
     annotate(article, count)
 
-    # session, user, article, page (not full: no count), tags, authors
-    with django_assert_num_queries(6):
+    # session, user, article, page (not full: no count), the page's articles, tags, and
+    # users (authors and reviewers)
+    with django_assert_num_queries(7):
         response = client.get(annotations_url(article))
 
     page = response.json()
@@ -89,7 +90,8 @@ def test_it_lists_reviewed_annotations_without_a_query_per_reviewer(
             reviewed_by=reviewers[n % 3], reviewed_at=annotation.created
         )
 
-    # session, user, article, page (not full: no count), tags, authors, reviewers
+    # session, user, article, page (not full: no count), the page's articles, tags, and
+    # users (authors and reviewers at once)
     with django_assert_num_queries(7):
         response = client.get(annotations_url(article))
 
@@ -102,7 +104,7 @@ def test_it_counts_the_annotations_only_when_a_page_is_full(
 ):
     annotate(article, 4)
 
-    with django_assert_num_queries(7):  # as above, and the count
+    with django_assert_num_queries(8):  # as above, and the count
         page = client.get(annotations_url(article) + "?per_page=2").json()
 
     assert page["partOf"]["total"] == 4 and len(page["items"]) == 2
