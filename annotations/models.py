@@ -300,16 +300,24 @@ class Annotation(models.Model):
         return f"{tag}: {self.quote[:60]}"
 
 
-class DailyCount(models.Model):
-    """How many annotations made on `day` (in the site's time zone) have `tag` and are in
-    `review_state` now. Written by annotations/services/ in the transaction of every change
-    that moves an annotation from one count to another; `rebuild_counts` recounts them all.
-    The statistics read these few rows instead of counting the annotations."""
+class TagStateCount(models.Model):
+    """How many annotations of one kind have `tag` and are in `review_state` now. Written by
+    annotations/services/ in the transaction of every change that moves an annotation from
+    one count to another; `rebuild_counts` recounts them all. The statistics read these few
+    rows instead of counting the annotations."""
 
-    day = models.DateField()
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
     review_state = models.CharField(max_length=12, choices=ReviewState.choices)
     count = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyCount(TagStateCount):
+    """The annotations made on `day` (in the site's time zone)."""
+
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -322,15 +330,11 @@ class DailyCount(models.Model):
         return f"{self.day} {self.tag_id} {self.review_state}: {self.count}"
 
 
-class EditorCount(models.Model):
-    """How many of `author`'s annotations have `tag` and are in `review_state` now, kept as
-    `DailyCount` is. Annotations without an author (the account was deleted) are not here:
-    they are what the daily counts hold beyond these."""
+class EditorCount(TagStateCount):
+    """`author`'s annotations. Annotations without an author (the account was deleted) are
+    not here: they are what the daily counts hold beyond these."""
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
-    review_state = models.CharField(max_length=12, choices=ReviewState.choices)
-    count = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
