@@ -22,8 +22,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .anchoring import Outcome
 from .export import csv_chunks, streamed_download
-from .finding import CLAIM_TAG
 from .models import (
+    CLAIM_TAG,
     AnchorStatus,
     Annotation,
     ApiToken,

@@ -21,7 +21,7 @@ from .access import (
     get_annotation_to_review,
     get_reply_to_change,
 )
-from .models import Annotation, Mention, ReviewState
+from .models import CLAIM_TAG, Annotation, Mention, ReviewState
 from .services import (
     AnnotationError,
     add_reply,
@@ -227,7 +227,7 @@ def _answers(request, annotation: Annotation, *, picking=False, others=()) -> Ht
     if picking:
         candidates = (
             Annotation.objects.for_article(annotation.article_id)
-            .filter(tag__slug="claim")
+            .filter(tag__slug=CLAIM_TAG)
             .exclude(pk=annotation.pk)
             .select_related("tag")
             .in_reading_order()

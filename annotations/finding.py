@@ -21,12 +21,10 @@ from django.db.models import Q, QuerySet
 from newsroom.models import Article
 
 from . import search
-from .models import UNSETTLED_STATES, AnchorStatus, Annotation, ReviewState, Tag
+from .models import CLAIM_TAG, UNSETTLED_STATES, AnchorStatus, Annotation, ReviewState, Tag
 
 # What the desk calls an open claim: a passage tagged `claim` whose check is not settled.
-CLAIM_TAG = "claim"
 OPEN_STATES = UNSETTLED_STATES  # claims the desk has not settled (models.py)
-SETTLED_STATES = (ReviewState.VERIFIED, ReviewState.DISPUTED, ReviewState.RESOLVED)
 
 # The one-click views of the desk page, as the filters they stand for (shareable URLs).
 OPEN_CLAIMS = {"tag": [CLAIM_TAG], "review": [s.value for s in OPEN_STATES]}

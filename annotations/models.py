@@ -86,9 +86,12 @@ class ReviewState(models.TextChoices):
 
 # A verdict on a claim or a figure must say what it rests on.
 VERDICT_STATES = (ReviewState.VERIFIED, ReviewState.DISPUTED)
-TAGS_NEEDING_SOURCES = ("claim", "figure")
-# A claim in these states still waits for the desk.
+# The tag the desk follows claims by: its open claims, its statistics, the articles' counts.
+CLAIM_TAG = "claim"
+TAGS_NEEDING_SOURCES = (CLAIM_TAG, "figure")
+# A claim in these states still waits for the desk; in the others it is settled.
 UNSETTLED_STATES = (ReviewState.OPEN, ReviewState.NEEDS_SOURCE)
+SETTLED_STATES = tuple(state for state in ReviewState if state not in UNSETTLED_STATES)
 
 
 # An editor should look at these: fuzzy ones sit on similar words, orphaned ones on none.

@@ -17,8 +17,8 @@ from django.utils import timezone
 from newsroom.models import Article
 
 from .export import neutralise
-from .finding import CLAIM_TAG, OPEN_STATES
-from .models import DailyCount, EditorCount, Tag, safe_colour
+from .finding import OPEN_STATES
+from .models import CLAIM_TAG, DailyCount, EditorCount, Tag, safe_colour
 
 WEEKS = 12
 TOP_ARTICLES = 10
