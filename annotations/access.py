@@ -13,6 +13,7 @@ pages and the API refuse in the same words.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from config.statements import read_one
 from newsroom.models import Article
 
 from .models import Annotation, Reply
@@ -47,12 +48,9 @@ def get_article_to_read(source_id: str, *, lock: bool = False) -> Article:
     creates annotations against the body it read then reads the article only once.
     """
     # A NUL cannot be in a stored source id, and PostgreSQL refuses to even compare with one.
-    if "\x00" not in source_id:
-        articles = Article.objects.select_for_update() if lock else Article.objects
-        try:
-            return articles.get(source_id=source_id)
-        except Article.DoesNotExist:
-            pass
+    article = None if "\x00" in source_id else read_one(Article, "source_id", source_id, lock=lock)
+    if article is not None:
+        return article
     raise Http404(f"There is no article {source_id!r}.")
 
 

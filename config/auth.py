@@ -7,9 +7,10 @@ permission they hold, directly or through a group, in one statement, and any oth
 found through an API token) gets all of them in one query at the first check. Each request
 loads its user afresh, so a change in the admin applies to the next request.
 
-The statement is written out rather than built with the ORM: it runs on every request, and
-composing the same subquery of expressions each time cost more than a millisecond of CPU,
-several times what the database takes to answer it.
+The statement is written out rather than built with the ORM, and its row made into a user as
+the ORM would (`config.statements.from_row`): it runs on every request, and composing the same
+subquery of expressions each time cost more than a millisecond of CPU, several times what the
+database takes to answer it.
 """
 
 from functools import cache
@@ -21,6 +22,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import Q
+
+from .statements import from_row
 
 SEPARATOR = " "  # never inside an app label or a permission's codename
 AGGREGATE = {"postgresql": "string_agg", "sqlite": "group_concat"}
@@ -72,11 +75,17 @@ class ModelBackendOneQuery(ModelBackend):
         except ValidationError:
             return None
         sql = user_with_permissions_sql(connection.vendor)
-        user = next(iter(User._default_manager.raw(sql, [user_id], using=alias)), None)
-        if user is None or not self.user_can_authenticate(user):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        *values, permission_names = row
+        user = from_row(User, connection, values)
+        if not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:  # Django's backend grants a superuser every permission
-            user._perm_cache = set((user.permission_names or "").split(SEPARATOR)) - {""}
+            user._perm_cache = set((permission_names or "").split(SEPARATOR)) - {""}
         return user
 
     def get_all_permissions(self, user_obj, obj=None):

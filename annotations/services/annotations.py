@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import Truncator
 
+from config.statements import insert, read_one
+from newsroom.history import record_history
 from newsroom.models import (
     Article,
 )
@@ -36,16 +38,16 @@ def find_tag(value: str | None, *, field: str = "tag") -> Tag:
     """The tag whose slug is `value` (white space around it ignored), for the page's forms
     and the API alike. `field` names the part of the request that carried it."""
     slug = (value or "").strip()
-    try:
-        return Tag.objects.get(slug=slug)
-    except Tag.DoesNotExist:
+    tag = read_one(Tag, "slug", slug)
+    if tag is None:
         known = ", ".join(Tag.objects.order_by("slug").values_list("slug", flat=True))
         if not slug:
-            raise AnnotationError(f"Choose a tag. One of: {known}.", field=field) from None
+            raise AnnotationError(f"Choose a tag. One of: {known}.", field=field)
         raise AnnotationError(
             f"There is no tag “{Truncator(slug).chars(40)}”. Choose one of: {known}.",
             field=field,
-        ) from None
+        )
+    return tag
 
 
 def check_selection(article: Article, start, end, quote: str) -> tuple[int, int]:
@@ -95,7 +97,7 @@ def create_annotation(
         article = Article.objects.select_for_update().get(pk=article.pk)
     start, end = check_selection(article, start, end, quote)
     prefix, suffix = context_around(article.body, start, end)
-    annotation = Annotation.objects.create(
+    annotation = Annotation(
         article=article,
         tag=tag,
         start=start,
@@ -106,6 +108,8 @@ def create_annotation(
         note=check_note(note),
         author=author,
     )
+    insert(annotation)
+    record_history(annotation, "+")
     record_changes(
         article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor or author
     )

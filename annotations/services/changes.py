@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.db import connection
 from django.utils import timezone
 
+from config.statements import insert
 from newsroom.models import (
     Article,
 )
@@ -28,21 +29,22 @@ def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) ->
     """
     version = advance_version(article_id)
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    AnnotationEvent.objects.bulk_create(
-        (
-            AnnotationEvent(
-                article_id=article_id,
-                version=version,
-                annotation_id=annotation_id,
-                kind=kind,
-                actor_id=actor_id,
-                old_start=old_start,
-                old_end=old_end,
-            )
-            for annotation_id, kind, old_start, old_end in changes
-        ),
-        batch_size=500,
-    )
+    events = [
+        AnnotationEvent(
+            article_id=article_id,
+            version=version,
+            annotation_id=annotation_id,
+            kind=kind,
+            actor_id=actor_id,
+            old_start=old_start,
+            old_end=old_end,
+        )
+        for annotation_id, kind, old_start, old_end in changes
+    ]
+    if len(events) == 1:  # most changes: one annotation
+        insert(events[0])
+    else:
+        AnnotationEvent.objects.bulk_create(events, batch_size=500)
     return version
 
 

@@ -15,6 +15,7 @@ data written around the services (a bulk load, an SQL fix) or a new `TIME_ZONE`.
 import datetime
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -99,23 +100,27 @@ def _add(model, fields: tuple[str, ...], steps: Counter[tuple]) -> None:
     rows = sorted((key, step) for key, step in steps.items() if step)
     if not rows:
         return
-    meta, quote = model._meta, connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [quote(meta.get_field(name).column) for name in fields]
-    count = quote(meta.get_field("count").column)
-    one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}, {count}) VALUES "
-        + ", ".join([one] * len(rows))
-        + f" ON CONFLICT ({', '.join(columns)})"
-        + f" DO UPDATE SET {count} = {table}.{count} + excluded.{count}"
-    )
     params = []
     for key, step in rows:
         params.extend(_adapt(value) for value in key)
         params.append(step)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_upsert_statement(model, fields, len(rows)), params)
+
+
+@cache
+def _upsert_statement(model, fields: tuple[str, ...], rows: int) -> str:
+    meta, quote = model._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = [quote(meta.get_field(name).column) for name in fields]
+    count = quote(meta.get_field("count").column)
+    one = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}, {count}) VALUES "
+        + ", ".join([one] * rows)
+        + f" ON CONFLICT ({', '.join(columns)})"
+        + f" DO UPDATE SET {count} = {table}.{count} + excluded.{count}"
+    )
 
 
 def _adapt(value):
