@@ -5,6 +5,8 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotations.models import Annotation, DailyCount, EditorCount, deleted_annotation_records
@@ -143,6 +145,20 @@ def test_it_matches_a_fresh_count_after_every_kind_of_change(desk):
     delete_annotations(Annotation.objects.filter(pk=made["roads"].pk), actor=alice)
     assert kept() == fresh()
     assert Annotation.objects.filter(author=None).count() == 5  # all of bob's
+
+
+def test_a_create_adds_to_the_counts_without_recounting_the_article(desk):
+    first, alice = desk["first"], desk["alice"]
+    for quote in ("30% of the budget", "The mayor denied it", "12%"):
+        create_annotation(article=first, tag=tag("claim"), author=alice, **at(first, quote))
+
+    with CaptureQueriesContext(connection) as queries:
+        create_annotation(article=first, tag=tag("claim"), author=alice, **at(first, "roads"))
+
+    # Its cost must not grow with the article's annotations: no count over them.
+    assert not [q for q in queries.captured_queries if "count(" in q["sql"].lower()]
+    assert kept() == fresh()
+    assert kept()["articles"][first.pk]["open_claims"] == 4
 
 
 def test_it_keeps_the_counts_when_a_stale_article_is_saved(desk):

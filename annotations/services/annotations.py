@@ -19,7 +19,7 @@ from ..models import (
     Tag,
 )
 from .changes import _mark_edited, check_version, lock_for_change, record_changes
-from .counts import Counted, count_change
+from .counts import ArticleCounts, Counted, count_change
 from .errors import AnnotationError, Change
 from .factcheck import REPLY_DELETED_WITH_ANNOTATION, restore_replies_deleted_with, sync_mentions
 from .reanchoring import reanchor_restored
@@ -111,7 +111,10 @@ def create_annotation(
     insert(annotation)
     record_history(annotation, "+")
     record_changes(
-        article.pk, [(annotation.pk, ChangeKind.CREATED, None, None)], actor=actor or author
+        article.pk,
+        [(annotation.pk, ChangeKind.CREATED, None, None)],
+        actor=actor or author,
+        counts=ArticleCounts.of_new(annotation),
     )
     count_change(None, Counted.of(annotation))
     if "@" in annotation.note:  # a new note has no mentions to take back

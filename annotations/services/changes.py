@@ -15,19 +15,27 @@ from ..models import (
     Annotation,
     AnnotationEvent,
 )
-from .counts import RECOUNT_ARTICLE
+from .counts import MOVE_ARTICLE_COUNTS, RECOUNT_ARTICLE, ArticleCounts
 from .errors import AnnotationError, Change
 
 
-def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) -> int:
-    """Advance the article's version by one, recount its annotations (`Article.annotation_count`
-    and the others of services/counts.py) and log `changes` at the version; returns it.
+def record_changes(
+    article_id: int,
+    changes: Sequence[Change],
+    *,
+    actor=None,
+    counts: ArticleCounts | None = None,
+) -> int:
+    """Advance the article's version by one, keep its counts (`Article.annotation_count` and
+    the others of services/counts.py) and log `changes` at the version; returns it.
 
+    `counts` is the difference the changes make to the counts, when the caller knows it (a new
+    annotation: `ArticleCounts.of_new`); without it they are recounted from the annotations.
     Call inside the transaction that makes the changes, with the article row locked (every
     function here takes that lock first), so versions are handed out in order and a page that
     has seen version N has seen every change up to N. One statement and one insert.
     """
-    version = advance_version(article_id)
+    version = advance_version(article_id, counts)
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     events = [
         AnnotationEvent(
@@ -48,18 +56,21 @@ def record_changes(article_id: int, changes: Sequence[Change], *, actor=None) ->
     return version
 
 
-def advance_version(article_id: int) -> int:
-    """Add one to the article's version, recount its annotations (`RECOUNT_ARTICLE`) and return
-    the new version, in one statement (UPDATE … RETURNING, which SQLite has had since 3.35 and
-    PostgreSQL for long): every write runs this, and the ORM has no way to say it."""
+def advance_version(article_id: int, counts: ArticleCounts | None = None) -> int:
+    """Add one to the article's version, move its counts by `counts` (`MOVE_ARTICLE_COUNTS`) or
+    recount them (`RECOUNT_ARTICLE`), and return the new version, in one statement (UPDATE …
+    RETURNING, which SQLite has had since 3.35 and PostgreSQL for long): every write runs this,
+    and the ORM has no way to say it."""
     table = Article._meta.db_table
     column = Article._meta.get_field("annotations_version").column
+    kept = RECOUNT_ARTICLE if counts is None else MOVE_ARTICLE_COUNTS
     sql = (
-        f'UPDATE "{table}" SET "{column}" = "{column}" + 1, {RECOUNT_ARTICLE}'
+        f'UPDATE "{table}" SET "{column}" = "{column}" + 1, {kept}'
         f' WHERE "id" = %s RETURNING "{column}"'
     )
+    params = [article_id] if counts is None else [*counts.as_params(), article_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [article_id])
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]
 
 

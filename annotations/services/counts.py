@@ -2,8 +2,10 @@
 transaction of every change (docs/data-model.md, docs/performance.md).
 
 - An article's counts (`Article.annotation_count`, `needs_review`, `open_claims`,
-  `settled_claims`) are recounted from its own annotations by `record_changes`, which every
-  change to them calls with the article locked: whatever the change, they come out exact.
+  `settled_claims`) are kept by `record_changes`, which every change to them calls with the
+  article locked: a new annotation adds itself (`ArticleCounts.of_new`), the commonest write,
+  whose cost must not grow with the article; any other change recounts them from the
+  article's own annotations, so whatever the change, they come out exact.
 - The newsroom's counts, per day made and tag (`DailyCount`) and per author and tag
   (`EditorCount`), each by review state, are too wide to recount at each change: a change
   adds its difference (`count_change`), one upsert per table.
@@ -54,6 +56,39 @@ RECOUNT_ARTICLE = f"""
                       JOIN annotations_tag t ON t.id = a.tag_id AND t.slug = '{CLAIM_TAG}'
                       WHERE a.article_id = newsroom_article.id
                         AND a.review_state IN ({_listed(SETTLED_STATES)}))
+"""
+
+
+@dataclass(frozen=True)
+class ArticleCounts:
+    """A difference to an article's four counts."""
+
+    annotation_count: int = 0
+    needs_review: int = 0
+    open_claims: int = 0
+    settled_claims: int = 0
+
+    @classmethod
+    def of_new(cls, annotation: Annotation) -> "ArticleCounts":
+        """What a new annotation adds (its tag read from the instance, already loaded)."""
+        claim = annotation.tag.slug == CLAIM_TAG
+        return cls(
+            annotation_count=1,
+            needs_review=int(annotation.status in NEEDS_REVIEW),
+            open_claims=int(claim and annotation.review_state in UNSETTLED_STATES),
+            settled_claims=int(claim and annotation.review_state in SETTLED_STATES),
+        )
+
+    def as_params(self) -> list[int]:
+        return [self.annotation_count, self.needs_review, self.open_claims, self.settled_claims]
+
+
+# Moves the four counts of the article row an UPDATE is on by `ArticleCounts.as_params()`.
+MOVE_ARTICLE_COUNTS = """
+    annotation_count = annotation_count + %s,
+    needs_review = needs_review + %s,
+    open_claims = open_claims + %s,
+    settled_claims = settled_claims + %s
 """
 
 
