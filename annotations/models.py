@@ -206,7 +206,9 @@ class Annotation(models.Model):
     article = models.ForeignKey(
         Article, on_delete=models.CASCADE, related_name="annotations", db_index=False
     )
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="annotations", db_index=False)
+    tag = models.ForeignKey(
+        Tag, on_delete=models.PROTECT, related_name="annotations", db_index=False
+    )
     start = models.PositiveIntegerField(help_text="Code-point offset into the article body.")
     end = models.PositiveIntegerField(help_text="Exclusive end offset.")
     quote = models.TextField(help_text="The exact text between start and end when annotated.")
