@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from itertools import islice
 
+import orjson
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -69,9 +70,12 @@ EXPORT_FIELDS = (
     "reply_count",
 )
 
-# The export writes each item with this: `json.dumps(..., ensure_ascii=False)` would build
-# an encoder for every item. Items are trees built here, so there are no cycles to look for.
-to_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+def to_json(item: dict) -> str:
+    """One exported item as JSON text: orjson writes it several times faster than the
+    standard library (items are plain trees of strings and numbers built here)."""
+    return orjson.dumps(item).decode()
+
 
 # Reversing a URL costs more than writing the rest of an annotation, so the export reverses
 # the annotation URL once, with this id, and splits it there (and each article's URL once).

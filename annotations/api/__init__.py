@@ -54,6 +54,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     auth=[BearerToken(), SessionWithCsrf()],
+    renderer=errors.RENDERER,
     # No deep links: Swagger UI would put them inside each operation's button (a link in a
     # button is unreachable for the keyboard and confuses screen readers).
     docs=SwaggerUnderCsp(
