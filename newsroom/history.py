@@ -8,12 +8,14 @@
   composed once (`config.statements.insert`) rather than through `Model.save`, which composed
   the same INSERT anew for each record.
 - `record_history` writes an instance's record directly, for a caller that inserted the
-  instance itself and so sent no `post_save` for the history to hear.
+  instance itself and so sent no `post_save` for the history to hear: it copies the stored row
+  in the database rather than building a record in Python.
 """
 
 from functools import cache
 
-from django.db import models
+from django.db import connections, models, router
+from django.utils import timezone
 from simple_history import models as simple_history
 from simple_history.manager import HistoryManager
 
@@ -54,7 +56,42 @@ class HistoricalRecords(simple_history.HistoricalRecords):
             _RECORDS[sender] = self
 
 
+# The fields django-simple-history adds to a history model; the others are copied.
+ADDED_FIELDS = {
+    "history_id",
+    "history_date",
+    "history_user",
+    "history_type",
+    "history_change_reason",
+}
+
+
 def record_history(instance, history_type: str) -> None:
-    """Write `instance`'s history record ("+" created, "~" changed, "-" deleted), as the
-    history's own `post_save` and `post_delete` handlers do."""
-    _RECORDS[type(instance)].create_historical_record(instance, history_type)
+    """Write the history record of `instance`, just inserted ("+") or saved ("~"), as the
+    history's own `post_save` handler does: who, when and why from the same places, the
+    tracked fields copied from the row as stored, in one INSERT … SELECT."""
+    records = _RECORDS[type(instance)]
+    history = getattr(type(instance), records.manager_name).model
+    connection = connections[router.db_for_write(history)]
+    date = history._meta.get_field("history_date").get_db_prep_save(
+        getattr(instance, "_history_date", None) or timezone.now(), connection
+    )
+    user = records.get_history_user(instance)
+    reason = records.get_change_reason_for_object(instance, history_type, None)
+    params = [date, user.pk if user is not None else None, history_type, reason, instance.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_copy_statement(type(instance), history, connection.alias), params)
+
+
+@cache
+def _copy_statement(model, history, alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    copied = [
+        field.column for field in history._meta.concrete_fields if field.name not in ADDED_FIELDS
+    ]
+    into = [*copied, "history_date", "history_user_id", "history_type", "history_change_reason"]
+    return (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, into))})"
+        f" SELECT {', '.join(map(quote, copied))}, %s, %s, %s, %s"
+        f" FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+    )

@@ -64,6 +64,24 @@ def test_it_creates_an_annotation_in_one_transaction_reading_the_article_once(
     schemas.AnnotationOut.model_validate(response.json())
 
 
+def test_the_history_record_of_a_create_holds_the_annotation_as_stored(
+    client, editor, session, article
+):
+    # The record is copied from the stored row by one statement, not built from the instance.
+    response = send(
+        client, "POST", annotations_url(article), new_annotation(article, "roads"), session
+    )
+
+    annotation = Annotation.objects.get(pk=response.json()["id"].rstrip("/").split("/")[-1])
+    (record,) = annotation.history.all()
+    assert (record.history_type, record.history_user) == ("+", editor)
+    tracked = [f.attname for f in Annotation._meta.concrete_fields]
+    assert {name: getattr(record, name) for name in tracked} == {
+        name: getattr(annotation, name) for name in tracked
+    }
+    assert record.history_date >= annotation.created
+
+
 @pytest.mark.parametrize("count", [3, 60])
 def test_it_lists_annotations_in_constant_queries(
     client, session, article, count, django_assert_num_queries
