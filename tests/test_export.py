@@ -153,6 +153,10 @@ class TestCsvShape:
         csv.writer(written, lineterminator="\r\n").writerow(cells)
         assert ",".join(export.quoted(cell) for cell in cells) + "\r\n" == written.getvalue()
 
+    @given(st.text(alphabet=st.sampled_from("a ,\"\r\n'=+-@é🗳️\t")))
+    def test_a_spreadsheet_cell_is_the_neutralised_cell_quoted(self, cell):
+        assert export.spreadsheet_cell(cell) == export.quoted(export.neutralise(cell))
+
     def test_it_writes_what_csv_writer_writes_for_the_same_cells(self, client_viewer, article):
         note = 'He said "no", then left.\nSecond line,\r\n=third line'
         AnnotationFactory(article=article, note=note, review_source='"a", b')
