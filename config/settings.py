@@ -52,7 +52,10 @@ def database_from_url(url: str) -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": envint("DJANGO_SQLITE_TIMEOUT", 20),
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                f" PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES};"
+            ),
         }
     elif config["ENGINE"] in POSTGRES_ENGINES:
         config["ENGINE"] = "django.db.backends.postgresql"
@@ -61,6 +64,13 @@ def database_from_url(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL: unsupported engine {config['ENGINE']!r}")
     return config
 
+
+# SQLite copies the WAL back into the database every this many pages (its default: 1,000). A
+# checkpoint writes each page once however often it changed since the last, and a desk's
+# writes change the same few pages again and again (the article's row, the counts, the right
+# edge of each index): checkpointing a tenth as often cut a create's database time by about a
+# sixth. The WAL file grows to some 40 MB between checkpoints.
+WAL_CHECKPOINT_PAGES = 10_000
 
 POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}
 
