@@ -8,11 +8,11 @@ class AnnotationsConfig(AppConfig):
     verbose_name = "Annotations"
 
     def ready(self) -> None:
-        # The search tables and their triggers live outside the models (annotations/search.py):
+        # The search tables and their triggers live outside the models (annotations/searchindex.py):
         # on SQLite the triggers step aside while migrations alter tables; after every
         # `migrate` they are made again where missing, and the index rebuilt.
         from .fts5 import prepare_connection
-        from .search import install_after_migrate, set_aside_before_migrate
+        from .searchindex import install_after_migrate, set_aside_before_migrate
 
         pre_migrate.connect(set_aside_before_migrate, sender=self)
         post_migrate.connect(install_after_migrate, sender=self)

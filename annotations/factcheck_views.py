@@ -22,6 +22,7 @@ from .access import (
     get_reply_to_change,
 )
 from .models import CLAIM_TAG, Annotation, Mention, ReviewState
+from .refusals import HtmxHttpRequest, error_fragment, explain_refusals
 from .services import (
     AnnotationError,
     add_reply,
@@ -32,7 +33,6 @@ from .services import (
     set_answers,
     set_review,
 )
-from .views import HtmxHttpRequest, _error_fragment, explain_refusals
 
 DESK = "annotations/factcheck.html"
 FOR_YOU_LIMIT = 200
@@ -290,6 +290,6 @@ def _back(request, annotation: Annotation, *, notice="", error="") -> HttpRespon
 
 def _refused(request, annotation: Annotation, error: AnnotationError) -> HttpResponse:
     if request.htmx:
-        return _error_fragment(request, error.message, status=error.status)
+        return error_fragment(request, error.message, status=error.status)
     messages.error(request, error.message)
     return HttpResponseRedirect(_entry_url(annotation))

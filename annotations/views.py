@@ -8,8 +8,6 @@ text), the list entries, the counts and a notice, swapped out-of-band; an open p
 page. Refusals carry a message a person understands and the right status (400, 403, 404, 409).
 """
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +19,6 @@ from django.utils.text import Truncator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import reswap, retarget
-from django_htmx.middleware import HtmxDetails
 
 from newsroom.models import Article
 
@@ -49,6 +46,7 @@ from .live import (
     rendered_text,
 )
 from .models import AnchorStatus, Annotation, Tag
+from .refusals import HtmxHttpRequest, error_fragment, explain_refusals
 from .services import (
     AnnotationError,
     check_selection,
@@ -68,35 +66,6 @@ UNDO_SECONDS = 12
 POLL_SECONDS = 3
 # The review section lists this many; its heading counts them all.
 REVIEW_SHOWN = 50
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def explain_refusals(view):
-    """For htmx requests, answer a refusal (403) or a vanished object (404) with the error
-    fragment the page shows in its alert region; plain requests keep Django's own pages."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as error:
-            if not request.htmx:
-                raise
-            message = str(error) or "You are not allowed to do that."
-            return _error_fragment(request, message, status=403)
-        except Http404:
-            if not request.htmx:
-                raise
-            message = (
-                "That annotation or article no longer exists (someone may have deleted it). "
-                "Reload the page to see the current state."
-            )
-            return _error_fragment(request, message, status=404)
-
-    return wrapper
 
 
 @login_required
@@ -519,14 +488,10 @@ def _ask_before_duplicate(request, article: Article, tag: Tag, values: dict) -> 
 
 def _refused(request: HtmxHttpRequest, article: Article, error: AnnotationError) -> HttpResponse:
     if request.htmx:
-        return _error_fragment(request, error.message, status=error.status)
+        return error_fragment(request, error.message, status=error.status)
     # Without JavaScript, show the page again with the message, and the status that says why.
     context = page_context(request, article, error=error.message)
     return render(request, TEMPLATE, context, status=error.status)
-
-
-def _error_fragment(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(request, TEMPLATE + "#error", {"error": message}, status=status)
 
 
 def _quote_from(quote: str | None) -> str:

@@ -11,7 +11,7 @@ Run from the project folder:
 
 It uses a temporary SQLite database, or the database `BENCH_DATABASE_URL` names (kept between
 runs: when it already holds the annotations, they are reused). The rows are made with bulk
-inserts while the search triggers are set aside, then `search.install()` puts the triggers
+inserts while the search triggers are set aside, then `searchindex.install()` puts the triggers
 back and builds the index in one statement per table (as `rebuild_search_index` does).
 
 Words come from a vocabulary with a Zipf-like spread, as in prose: a few words are in a large
@@ -81,7 +81,7 @@ def fill(args, rng: random.Random) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from annotations import search
+    from annotations import searchindex
     from annotations.models import Annotation, Tag
     from annotations.services import create_article, rebuild_counts
     from newsroom.models import Article, BlockKind, BlockText
@@ -149,8 +149,8 @@ def fill(args, rng: random.Random) -> None:
         print(f"\r  {made:,} annotations", end="", flush=True)
     print(f"\nrows made in {time.perf_counter() - started:.0f} s; building the index…")
     started = time.perf_counter()
-    if not search.install():  # puts back the trigger set aside, and builds the index
-        search.rebuild()
+    if not searchindex.install():  # puts back the trigger set aside, and builds the index
+        searchindex.rebuild()
     print(f"index built in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     rebuild_counts()  # the rows were made around the services, which keep the counts

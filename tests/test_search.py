@@ -1,11 +1,12 @@
-"""Full-text search (annotations/search.py): case, accents and stemming folded; the index kept
-in step by every write path; highlights; articles found by title and text; the rebuild."""
+"""Full-text search (annotations/search.py, searchindex.py): case, accents and stemming
+folded; the index kept in step by every write path; highlights; articles found by title and
+text; the rebuild."""
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from annotations import search
+from annotations import search, searchindex
 from annotations.models import Annotation, Reply
 from annotations.services import (
     delete_annotation,
@@ -177,26 +178,26 @@ def test_it_puts_back_lost_triggers_and_rebuilds(cafe):
     Annotation.objects.filter(pk=cafe.pk).update(note="lighthouse")
     assert found("lighthouse") == []
 
-    assert search.install() is True
+    assert searchindex.install() is True
 
     assert found("lighthouse") == [cafe.pk]
-    assert search.install() is False
+    assert searchindex.install() is False
 
 
 @sqlite_only
 def test_it_sets_the_triggers_aside_while_migrations_run(cafe):
     # A migration copies a table to alter it on SQLite; the rename would trip on a trigger
     # naming the table. Set aside before (when there is a plan), put back and rebuilt after.
-    search.set_aside_before_migrate(None, using="default", plan=[])
-    assert search._missing(connection) == []
+    searchindex.set_aside_before_migrate(None, using="default", plan=[])
+    assert searchindex._missing(connection) == []
 
-    search.set_aside_before_migrate(None, using="default", plan=[("a migration", False)])
-    assert set(search._missing(connection)) == set(search.SQLITE_TRIGGERS)
+    searchindex.set_aside_before_migrate(None, using="default", plan=[("a migration", False)])
+    assert set(searchindex._missing(connection)) == set(searchindex.SQLITE_TRIGGERS)
     Annotation.objects.filter(pk=cafe.pk).update(note="lighthouse")
 
-    search.install_after_migrate(None, using="default")
+    searchindex.install_after_migrate(None, using="default")
 
-    assert search._missing(connection) == []
+    assert searchindex._missing(connection) == []
     assert found("lighthouse") == [cafe.pk]
 
 

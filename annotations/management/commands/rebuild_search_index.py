@@ -3,7 +3,7 @@ and fill the index again from every annotation, reply and article (docs/search.m
 
 from django.core.management.base import BaseCommand
 
-from annotations import search
+from annotations import searchindex
 from annotations.models import Annotation
 from newsroom.models import Article
 
@@ -15,8 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help="The database to rebuild.")
 
     def handle(self, *args, database="default", **options):
-        if not search.install(database):
-            search.rebuild(database)
+        if not searchindex.install(database):
+            searchindex.rebuild(database)
         annotations = Annotation.objects.using(database).count()
         articles = Article.objects.using(database).count()
         self.stdout.write(
