@@ -11,29 +11,19 @@ model's own fields, prepare values with the fields' own methods, and make instan
 from functools import cache
 
 from django.db import connections, router
-from django.db.models import AutoField, BigAutoField, SmallAutoField
-
-AUTO_FIELDS = (AutoField, BigAutoField, SmallAutoField)
-
-
-def quoted(connection, name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 @cache
 def _insert_statement(model, alias: str):
-    connection = connections[alias]
+    quote = connections[alias].ops.quote_name
     meta = model._meta
-    fields = [
-        field
-        for field in meta.concrete_fields
-        if not (field.primary_key and isinstance(field, AUTO_FIELDS))
-    ]
-    columns = ", ".join(quoted(connection, field.column) for field in fields)
+    # The database numbers the row, as `save()` leaves it to when no primary key is set.
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    columns = ", ".join(quote(field.column) for field in fields)
     values = ", ".join(["%s"] * len(fields))
     sql = (
-        f"INSERT INTO {quoted(connection, meta.db_table)} ({columns}) VALUES ({values})"
-        f" RETURNING {quoted(connection, meta.pk.column)}"
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"
+        f" RETURNING {quote(meta.pk.column)}"
     )
     return sql, fields
 
@@ -56,14 +46,11 @@ def insert(obj) -> None:
 @cache
 def _select_statement(model, field_name: str, lock: bool, alias: str):
     connection = connections[alias]
+    quote = connection.ops.quote_name
     meta = model._meta
-    fields = meta.concrete_fields
     key = meta.get_field(field_name)
-    columns = ", ".join(quoted(connection, field.column) for field in fields)
-    sql = (
-        f"SELECT {columns} FROM {quoted(connection, meta.db_table)}"
-        f" WHERE {quoted(connection, key.column)} = %s"
-    )
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(key.column)} = %s"
     if lock and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     return sql, key
