@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from . import fts5
-from .searchindex import CONFIG, PG_REPLIES_OF
+from .searchindex import CONFIG, PG_REPLIES_OF, is_postgres
 
 MAX_WORDS = 12
 MAX_QUERY_CHARS = 200
@@ -41,10 +41,6 @@ SQLITE_ARTICLE_RANK = "-bm25(articles_search, 4.0, 1.0)"
 def words_of(query: str | None) -> list[str]:
     """The words a search is made of (punctuation and operators are not search syntax)."""
     return WORD.findall((query or "")[:MAX_QUERY_CHARS])[:MAX_WORDS]
-
-
-def is_postgres(connection) -> bool:
-    return connection.vendor == "postgresql"
 
 
 # --- Searching --------------------------------------------------------------------------------

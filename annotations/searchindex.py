@@ -210,14 +210,14 @@ PG_REBUILD = [
 ]
 
 
-def _is_postgres(connection) -> bool:
+def is_postgres(connection) -> bool:
     return connection.vendor == "postgresql"
 
 
 def _missing(connection) -> list[str]:
     """The search tables and triggers that are not in the database."""
     with connection.cursor() as cursor:
-        if _is_postgres(connection):
+        if is_postgres(connection):
             cursor.execute(
                 "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'"
                 " UNION SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s)",
@@ -243,7 +243,7 @@ def install(using: str = "default") -> bool:
     if not _missing(connection):
         return False
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        if _is_postgres(connection):
+        if is_postgres(connection):
             for statement in PG_INSTALL:
                 cursor.execute(statement)
             for name, (table, definition) in PG_TRIGGERS.items():
@@ -261,7 +261,7 @@ def install(using: str = "default") -> bool:
 def rebuild(using: str = "default") -> None:
     """Fill the search tables again from the annotations, replies and articles."""
     connection = connections[using]
-    statements = PG_REBUILD if _is_postgres(connection) else SQLITE_REBUILD
+    statements = PG_REBUILD if is_postgres(connection) else SQLITE_REBUILD
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
