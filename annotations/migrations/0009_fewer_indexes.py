@@ -12,26 +12,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-DROPPED = [
+HISTORY = "annotations_historicalannotation"
+DROPPED = [  # (index, table, column), as Django named them when it made them
     ("annotations_annotation_article_id_22166e8b", "annotations_annotation", "article_id"),
     ("annotations_annotation_tag_id_867eefab", "annotations_annotation", "tag_id"),
     ("annotations_annotation_edited_by_id_120e9135", "annotations_annotation", "edited_by_id"),
     ("annotations_annotation_reviewed_by_id_7d4d4ae8", "annotations_annotation", "reviewed_by_id"),
-    *(
-        (
-            f"annotations_historicalannotation_{column}_{suffix}",
-            "annotations_historicalannotation",
-            column,
-        )
-        for column, suffix in [
-            ("answers_id", "50375f40"),
-            ("article_id", "42afcfda"),
-            ("author_id", "15e7c922"),
-            ("edited_by_id", "3acf180f"),
-            ("reviewed_by_id", "0a4c9e84"),
-            ("tag_id", "3d9b0e81"),
-        ]
-    ),
+    ("annotations_historicalannotation_answers_id_50375f40", HISTORY, "answers_id"),
+    ("annotations_historicalannotation_article_id_42afcfda", HISTORY, "article_id"),
+    ("annotations_historicalannotation_author_id_15e7c922", HISTORY, "author_id"),
+    ("annotations_historicalannotation_edited_by_id_3acf180f", HISTORY, "edited_by_id"),
+    ("annotations_historicalannotation_reviewed_by_id_0a4c9e84", HISTORY, "reviewed_by_id"),
+    ("annotations_historicalannotation_tag_id_3d9b0e81", HISTORY, "tag_id"),
 ]
 
 
